@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Exit codes: the CLI contract of DESIGN.md. Scripts rely on them.
+const (
+	exitOK          = 0   // success
+	exitRuntime     = 1   // a runtime error
+	exitUsage       = 2   // bad usage, spec or data
+	exitTrialFailed = 3   // finished, but some trials failed
+	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
+)
+
+// command is one subcommand. Each lives in its own file.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands is filled by the init functions of the subcommand files.
+var commands = map[string]command{}
+
+// run is the whole CLI, callable in-process by tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "sweep: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "sweep — hyperparameter sweeps of small neural networks")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "usage: sweep COMMAND [flags] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "  help         this text")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "exit codes: 0 ok; 1 runtime error; 2 bad usage, spec or data;")
+	fmt.Fprintln(w, "            3 finished but some trials failed; 130 interrupted")
+}

@@ -1,0 +1,221 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// The layer functions are stateless: the caller owns every matrix, inputs are
+// read and outputs written in place, so a net can size its buffers once and
+// reuse them for every minibatch. Shapes are checked; a mismatch is a
+// programmer error and panics.
+
+// AffineForward sets out = x·w + b, where x is N×D (an input of shape
+// (N, d1, ..., dk) viewed as N×D with FromShape), w is D×M, b has M elements
+// and out is N×M.
+func AffineForward[T Float](out, x, w Mat[T], b []T) {
+	if x.Cols != w.Rows || out.Rows != x.Rows || out.Cols != w.Cols || len(b) != w.Cols {
+		panic(fmt.Sprintf("nn: AffineForward: x %dx%d, w %dx%d, b %d, out %dx%d",
+			x.Rows, x.Cols, w.Rows, w.Cols, len(b), out.Rows, out.Cols))
+	}
+	for i := 0; i < out.Rows; i++ {
+		copy(out.Row(i), b)
+	}
+	gemm(blas.NoTrans, blas.NoTrans, x.Rows, w.Cols, x.Cols, 1, x.Data, x.Cols, w.Data, w.Cols, 1, out.Data, out.Cols)
+}
+
+// AffineBackward computes the gradients of an affine layer from the upstream
+// gradient dout (N×M), the layer's input x (N×D) and weights w (D×M):
+// dw = xᵀ·dout + reg·w, db = the column sums of dout and, unless dx.Data is
+// nil, dx = dout·wᵀ. The first layer of a net passes a nil dx: nothing uses
+// the gradient with respect to the data. reg adds the gradient of the L2
+// penalty 0.5·reg·‖w‖²; pass 0 for none.
+func AffineBackward[T Float](dx, dw Mat[T], db []T, dout, x, w Mat[T], reg float64) {
+	if x.Cols != w.Rows || dout.Rows != x.Rows || dout.Cols != w.Cols || len(db) != w.Cols {
+		panic(fmt.Sprintf("nn: AffineBackward: dout %dx%d, x %dx%d, w %dx%d, db %d",
+			dout.Rows, dout.Cols, x.Rows, x.Cols, w.Rows, w.Cols, len(db)))
+	}
+	mustSameShape("AffineBackward dw", dw, w)
+	// dw = reg·w, then dw += xᵀ·dout in the same gemm.
+	r := T(reg)
+	for i, v := range w.Data {
+		dw.Data[i] = r * v
+	}
+	gemm(blas.Trans, blas.NoTrans, x.Cols, dout.Cols, x.Rows, 1, x.Data, x.Cols, dout.Data, dout.Cols, 1, dw.Data, dw.Cols)
+	colSums(db, dout)
+	if dx.Data != nil {
+		mustSameShape("AffineBackward dx", dx, x)
+		gemm(blas.NoTrans, blas.Trans, dout.Rows, w.Rows, dout.Cols, 1, dout.Data, dout.Cols, w.Data, w.Cols, 0, dx.Data, dx.Cols)
+	}
+}
+
+// colSums sets s[j] = Σ_i m(i, j).
+func colSums[T Float](s []T, m Mat[T]) {
+	clear(s)
+	for i := 0; i < m.Rows; i++ {
+		for j, v := range m.Row(i) {
+			s[j] += v
+		}
+	}
+}
+
+// Activation is the nonlinearity between the affine layers of a net.
+type Activation int
+
+const (
+	ReLU  Activation = iota // max(0, x)
+	Swish                   // x·σ(x)
+)
+
+// String returns the spec name of a: "relu" or "swish".
+func (a Activation) String() string {
+	switch a {
+	case ReLU:
+		return "relu"
+	case Swish:
+		return "swish"
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// ParseActivation returns the activation named s ("relu" or "swish").
+func ParseActivation(s string) (Activation, error) {
+	switch s {
+	case "relu", "":
+		return ReLU, nil
+	case "swish":
+		return Swish, nil
+	}
+	return 0, fmt.Errorf("%w: activation %q (want relu or swish)", ErrConfig, s)
+}
+
+// ReluForward sets out = max(0, x) elementwise. out may be x.
+func ReluForward[T Float](out, x Mat[T]) {
+	mustSameShape("ReluForward", out, x)
+	for i, v := range x.Data {
+		out.Data[i] = max(v, 0)
+	}
+}
+
+// ReluBackward sets dx = dout where x > 0 and 0 elsewhere; x is the layer's
+// input. dx may be dout.
+func ReluBackward[T Float](dx, dout, x Mat[T]) {
+	mustSameShape("ReluBackward", dx, dout)
+	mustSameShape("ReluBackward", dout, x)
+	for i, v := range x.Data {
+		if v <= 0 {
+			dx.Data[i] = 0
+		} else {
+			dx.Data[i] = dout.Data[i]
+		}
+	}
+}
+
+// sigmoid is the logistic function, computed without overflow for large |x|.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// SwishForward sets out = x·σ(x) elementwise. out may not be x: the backward
+// pass needs the input.
+func SwishForward[T Float](out, x Mat[T]) {
+	mustSameShape("SwishForward", out, x)
+	for i, v := range x.Data {
+		f := float64(v)
+		out.Data[i] = T(f * sigmoid(f))
+	}
+}
+
+// SwishBackward sets dx = dout·σ(x)·(1 + x·(1 − σ(x))); x is the layer's
+// input. dx may be dout.
+func SwishBackward[T Float](dx, dout, x Mat[T]) {
+	mustSameShape("SwishBackward", dx, dout)
+	mustSameShape("SwishBackward", dout, x)
+	for i, v := range x.Data {
+		f := float64(v)
+		s := sigmoid(f)
+		dx.Data[i] = T(float64(dout.Data[i]) * s * (1 + f*(1-s)))
+	}
+}
+
+// activationForward applies act: out = act(z).
+func activationForward[T Float](act Activation, out, z Mat[T]) {
+	switch act {
+	case Swish:
+		SwishForward(out, z)
+	default:
+		ReluForward(out, z)
+	}
+}
+
+// activationBackward sets dz = dout·act'(z); dz may be dout.
+func activationBackward[T Float](act Activation, dz, dout, z Mat[T]) {
+	switch act {
+	case Swish:
+		SwishBackward(dz, dout, z)
+	default:
+		ReluBackward(dz, dout, z)
+	}
+}
+
+// AffineActivationForward is the affine-relu (or affine-swish) pair:
+// z = x·w + b, out = act(z). z and out are the caller's; z is kept for the
+// backward pass.
+func AffineActivationForward[T Float](act Activation, out, z, x, w Mat[T], b []T) {
+	AffineForward(z, x, w, b)
+	activationForward(act, out, z)
+}
+
+// AffineActivationBackward is the backward pass of AffineActivationForward:
+// from the upstream gradient dout and the forward pass's x, w and z it sets
+// dw, db and (unless dx.Data is nil) dx. dout is overwritten with the gradient
+// with respect to z.
+func AffineActivationBackward[T Float](act Activation, dx, dw Mat[T], db []T, dout, x, w, z Mat[T], reg float64) {
+	activationBackward(act, dout, dout, z)
+	AffineBackward(dx, dw, db, dout, x, w, reg)
+}
+
+// SoftmaxLoss returns the mean softmax cross-entropy loss of scores (N×C)
+// against the labels y (N values in [0, C)), and, unless dscores.Data is nil,
+// sets dscores = (p − 1[y]) / N, p the softmax probabilities. The row maximum
+// is subtracted before exponentiation, so large scores do not overflow. The
+// loss is accumulated in float64. dscores may be scores. A label out of range
+// panics: labels are checked when data is loaded.
+func SoftmaxLoss[T Float](dscores, scores Mat[T], y []int) float64 {
+	if len(y) != scores.Rows {
+		panic(fmt.Sprintf("nn: SoftmaxLoss: %d labels for %d rows", len(y), scores.Rows))
+	}
+	grad := dscores.Data != nil
+	if grad {
+		mustSameShape("SoftmaxLoss", dscores, scores)
+	}
+	n := float64(scores.Rows)
+	var loss float64
+	for i := 0; i < scores.Rows; i++ {
+		row := scores.Row(i)
+		m := row[0]
+		for _, v := range row[1:] {
+			m = max(m, v)
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v - m))
+		}
+		logSum := math.Log(sum)
+		loss -= float64(row[y[i]]-m) - logSum
+		if grad {
+			d := dscores.Row(i)
+			for j, v := range row {
+				d[j] = T(math.Exp(float64(v-m)-logSum) / n)
+			}
+			d[y[i]] -= T(1 / n)
+		}
+	}
+	return loss / n
+}

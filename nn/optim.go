@@ -1,0 +1,205 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// An UpdateRule changes parameters in place from their gradient: the
+// coursework's optim.py. It works on the flat parameter slice of a net and
+// owns whatever state it keeps between steps (velocity, moments), one element
+// per parameter. Its State can be saved in a checkpoint and restored with
+// SetState, after which the rule continues exactly as it would have.
+type UpdateRule[T Float] interface {
+	// Update applies one step: w is changed in place using dw at learning rate lr.
+	Update(w, dw []T, lr float64)
+	// State returns a copy of the rule's state.
+	State() OptimizerState[T]
+	// SetState restores a state returned by State of the same rule and size.
+	SetState(OptimizerState[T]) error
+}
+
+// OptimizerState is the saved state of an update rule.
+type OptimizerState[T Float] struct {
+	Rule  string // sgd, momentum, rmsprop, adam
+	Step  int    // updates applied so far (Adam's t)
+	Slots [][]T  // per-parameter state: momentum [v], rmsprop [cache], adam [m, v]
+}
+
+// Optimizer names and their defaults, as in the coursework.
+const (
+	DefaultMomentum  = 0.9
+	DefaultDecayRate = 0.99 // rmsprop
+	DefaultBeta1     = 0.9
+	DefaultBeta2     = 0.999
+	DefaultEpsilon   = 1e-8
+)
+
+// NewUpdateRule returns the update rule named by cfg.Optimizer for n
+// parameters, with cfg's hyperparameters (zero ones take the defaults).
+func NewUpdateRule[T Float](cfg Config, n int) (UpdateRule[T], error) {
+	or := func(v, def float64) float64 {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	switch cfg.Optimizer {
+	case "sgd", "":
+		return &SGD[T]{}, nil
+	case "momentum":
+		return &Momentum[T]{Mu: or(cfg.Momentum, DefaultMomentum), V: make([]T, n)}, nil
+	case "rmsprop":
+		return &RMSProp[T]{DecayRate: or(cfg.DecayRate, DefaultDecayRate), Epsilon: or(cfg.Epsilon, DefaultEpsilon), Cache: make([]T, n)}, nil
+	case "adam":
+		return &Adam[T]{Beta1: or(cfg.Beta1, DefaultBeta1), Beta2: or(cfg.Beta2, DefaultBeta2), Epsilon: or(cfg.Epsilon, DefaultEpsilon),
+			M: make([]T, n), V: make([]T, n)}, nil
+	}
+	return nil, fmt.Errorf("%w: optimizer %q (want sgd, momentum, rmsprop or adam)", ErrConfig, cfg.Optimizer)
+}
+
+// SGD is vanilla stochastic gradient descent: w -= lr·dw.
+type SGD[T Float] struct{ steps int }
+
+func (s *SGD[T]) Update(w, dw []T, lr float64) {
+	l := T(lr)
+	dw = dw[:len(w)]
+	for i := range w {
+		w[i] -= l * dw[i]
+	}
+	s.steps++
+}
+
+func (s *SGD[T]) State() OptimizerState[T] { return OptimizerState[T]{Rule: "sgd", Step: s.steps} }
+
+func (s *SGD[T]) SetState(st OptimizerState[T]) error {
+	if err := checkState(st, "sgd", 0, 0); err != nil {
+		return err
+	}
+	s.steps = st.Step
+	return nil
+}
+
+// Momentum is SGD with momentum: v = mu·v − lr·dw; w += v.
+type Momentum[T Float] struct {
+	Mu    float64
+	V     []T
+	steps int
+}
+
+func (m *Momentum[T]) Update(w, dw []T, lr float64) {
+	mu, l := T(m.Mu), T(lr)
+	v := m.V[:len(w)]
+	dw = dw[:len(w)]
+	for i := range w {
+		v[i] = mu*v[i] - l*dw[i]
+		w[i] += v[i]
+	}
+	m.steps++
+}
+
+func (m *Momentum[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Rule: "momentum", Step: m.steps, Slots: [][]T{clone(m.V)}}
+}
+
+func (m *Momentum[T]) SetState(st OptimizerState[T]) error {
+	if err := checkState(st, "momentum", 1, len(m.V)); err != nil {
+		return err
+	}
+	copy(m.V, st.Slots[0])
+	m.steps = st.Step
+	return nil
+}
+
+// RMSProp keeps a moving average of squared gradients:
+// cache = d·cache + (1−d)·dw²; w −= lr·dw / (√cache + eps).
+type RMSProp[T Float] struct {
+	DecayRate, Epsilon float64
+	Cache              []T
+	steps              int
+}
+
+func (r *RMSProp[T]) Update(w, dw []T, lr float64) {
+	d := T(r.DecayRate)
+	c := r.Cache[:len(w)]
+	dw = dw[:len(w)]
+	for i := range w {
+		g := dw[i]
+		c[i] = d*c[i] + (1-d)*g*g
+		w[i] -= T(lr * float64(g) / (math.Sqrt(float64(c[i])) + r.Epsilon))
+	}
+	r.steps++
+}
+
+func (r *RMSProp[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Rule: "rmsprop", Step: r.steps, Slots: [][]T{clone(r.Cache)}}
+}
+
+func (r *RMSProp[T]) SetState(st OptimizerState[T]) error {
+	if err := checkState(st, "rmsprop", 1, len(r.Cache)); err != nil {
+		return err
+	}
+	copy(r.Cache, st.Slots[0])
+	r.steps = st.Step
+	return nil
+}
+
+// Adam with bias correction, as in the coursework: t += 1;
+// m = b1·m + (1−b1)·dw; v = b2·v + (1−b2)·dw²;
+// w −= lr·(m/(1−b1^t)) / (√(v/(1−b2^t)) + eps).
+type Adam[T Float] struct {
+	Beta1, Beta2, Epsilon float64
+	M, V                  []T
+	t                     int
+}
+
+func (a *Adam[T]) Update(w, dw []T, lr float64) {
+	a.t++
+	b1, b2 := T(a.Beta1), T(a.Beta2)
+	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
+	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
+	m, v := a.M[:len(w)], a.V[:len(w)]
+	dw = dw[:len(w)]
+	for i := range w {
+		g := dw[i]
+		m[i] = b1*m[i] + (1-b1)*g
+		v[i] = b2*v[i] + (1-b2)*g*g
+		mt := float64(m[i]) / c1
+		vt := float64(v[i]) / c2
+		w[i] -= T(lr * mt / (math.Sqrt(vt) + a.Epsilon))
+	}
+}
+
+func (a *Adam[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Rule: "adam", Step: a.t, Slots: [][]T{clone(a.M), clone(a.V)}}
+}
+
+func (a *Adam[T]) SetState(st OptimizerState[T]) error {
+	if err := checkState(st, "adam", 2, len(a.M)); err != nil {
+		return err
+	}
+	copy(a.M, st.Slots[0])
+	copy(a.V, st.Slots[1])
+	a.t = st.Step
+	return nil
+}
+
+func checkState[T Float](st OptimizerState[T], rule string, slots, n int) error {
+	if st.Rule != rule {
+		return fmt.Errorf("%w: optimizer state is %q, rule is %q", ErrConfig, st.Rule, rule)
+	}
+	if len(st.Slots) != slots {
+		return fmt.Errorf("%w: %s state has %d slots, want %d", ErrConfig, rule, len(st.Slots), slots)
+	}
+	for i, s := range st.Slots {
+		if len(s) != n {
+			return fmt.Errorf("%w: %s state slot %d has %d elements, want %d", ErrConfig, rule, i, len(s), n)
+		}
+	}
+	if st.Step < 0 {
+		return fmt.Errorf("%w: %s state step %d is negative", ErrConfig, rule, st.Step)
+	}
+	return nil
+}
+
+func clone[T Float](s []T) []T { return append([]T(nil), s...) }

@@ -1,0 +1,578 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Config is everything that decides how one net is built and trained. Zero
+// values of optional fields take the coursework's defaults (see Defaults).
+type Config struct {
+	Hidden      []int   // hidden layer sizes; [50] is the coursework's TwoLayerNet
+	Activation  string  // relu (default) or swish
+	WeightScale float64 // weights ~ N(0, WeightScale²)
+
+	Optimizer    string  // sgd (default), momentum, rmsprop or adam
+	LearningRate float64 // initial learning rate
+	LRDecay      float64 // multiplies the learning rate once per epoch; 0 means 1 (no decay)
+	Reg          float64 // L2 strength
+	Momentum     float64 // momentum's mu (default 0.9)
+	DecayRate    float64 // rmsprop's decay (default 0.99)
+	Beta1, Beta2 float64 // adam (defaults 0.9, 0.999)
+	Epsilon      float64 // rmsprop and adam (default 1e-8)
+
+	BatchSize  int // minibatch size
+	Iterations int // number of minibatch steps; exactly one of Iterations and Epochs
+	Epochs     int // number of epochs of max(N/BatchSize, 1) steps each
+
+	// TrainAccSamples is the size of the fixed random subset of training
+	// samples on which training accuracy is measured (default 1000).
+	TrainAccSamples int
+	Seed            uint64 // seeds the trial's random source: initial weights, subset, minibatches
+	// Classes is the number of classes (outputs); 0 means 1 + the largest
+	// label of the training and validation data.
+	Classes int
+}
+
+// DefaultTrainAccSamples is the training-accuracy subset size of the coursework's Solver.
+const DefaultTrainAccSamples = 1000
+
+// Validate reports the first problem that makes cfg impossible to train.
+func (c Config) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+	}
+	for i, h := range c.Hidden {
+		if h <= 0 {
+			return bad("hidden[%d] = %d must be positive", i, h)
+		}
+	}
+	if _, err := ParseActivation(c.Activation); err != nil {
+		return err
+	}
+	if _, err := NewUpdateRule[float64](c, 0); err != nil {
+		return err
+	}
+	switch {
+	case !(c.WeightScale > 0) || math.IsInf(c.WeightScale, 0):
+		return bad("weight_scale %g must be positive", c.WeightScale)
+	case !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0):
+		return bad("learning_rate %g must be positive", c.LearningRate)
+	case c.LRDecay < 0 || math.IsNaN(c.LRDecay) || math.IsInf(c.LRDecay, 0):
+		return bad("lr_decay %g must be positive", c.LRDecay)
+	case c.Reg < 0 || math.IsNaN(c.Reg) || math.IsInf(c.Reg, 0):
+		return bad("reg %g must be non-negative", c.Reg)
+	case c.BatchSize <= 0:
+		return bad("batch_size %d must be positive", c.BatchSize)
+	case c.Iterations < 0 || c.Epochs < 0:
+		return bad("iterations %d and epochs %d must not be negative", c.Iterations, c.Epochs)
+	case (c.Iterations > 0) == (c.Epochs > 0):
+		return bad("exactly one of iterations (%d) and epochs (%d) must be set", c.Iterations, c.Epochs)
+	case c.TrainAccSamples < 0:
+		return bad("train accuracy samples %d must not be negative", c.TrainAccSamples)
+	case c.Classes < 0:
+		return bad("classes %d must not be negative", c.Classes)
+	}
+	return nil
+}
+
+// Data is a labelled data set: the rows of X are samples, Y their classes.
+// It is only read, so one Data can feed many concurrent trainings.
+type Data struct {
+	X Mat[float32]
+	Y []int
+}
+
+// Outcome says how a training ended.
+type Outcome int
+
+const (
+	Completed Outcome = iota // every iteration ran
+	Stopped                  // the epoch hook asked to stop (early stopping)
+	Diverged                 // the loss became NaN or Inf
+	Cancelled                // the context was cancelled
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Completed:
+		return "completed"
+	case Stopped:
+		return "stopped"
+	case Diverged:
+		return "diverged"
+	case Cancelled:
+		return "cancelled"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// EpochStats is one entry of the training history, recorded at the end of
+// each epoch and at the end of training.
+type EpochStats struct {
+	Epoch        float64 // epochs completed (fractional for a final partial epoch)
+	Iteration    int     // iterations completed
+	LearningRate float64 // the learning rate used during this epoch
+	Loss         float64 // mean minibatch loss since the previous entry
+	TrainAcc     float64 // accuracy on the fixed training subset
+	ValAcc       float64 // validation accuracy
+	ValLoss      float64 // mean validation cross-entropy (without the L2 term)
+}
+
+// Snapshot is the full state of a training between two iterations: resuming
+// from it gives bitwise the result of an uninterrupted run. The slices are
+// owned by the snapshot.
+type Snapshot[T Float] struct {
+	Iteration    int     // iterations completed
+	Epoch        int     // epochs completed
+	LearningRate float64 // the learning rate of the next iteration
+	Params       []T     // the net's flat parameters
+	Optimizer    OptimizerState[T]
+	RNG          []byte // the random source's state (PCG, MarshalBinary)
+	TrainSubset  []int  // indices of the training-accuracy subset
+
+	LossHistory []float64 // loss of every iteration so far
+	History     []EpochStats
+	EpochLoss   float64 // sum of the losses since the last history entry
+	EpochSteps  int     // and their number
+
+	BestValAcc  float64 // best validation accuracy so far (-1 before the first evaluation)
+	BestValLoss float64 // validation loss at that point
+	BestEpoch   float64 // when it was reached
+	BestParams  []T     // parameters at that point
+}
+
+// Result is what a training produced.
+type Result[T Float] struct {
+	Outcome    Outcome
+	Iterations int // iterations completed
+	DivergedAt int // for Diverged: the 1-based iteration whose loss (or evaluation) was not finite
+
+	BestValAcc    float64 // the best validation accuracy seen (the Solver keeps these params)
+	BestValLoss   float64
+	BestEpoch     float64
+	FinalValAcc   float64 // at the last evaluation
+	FinalValLoss  float64
+	FinalTrainAcc float64
+
+	History     []EpochStats
+	LossHistory []float64
+
+	Net        *FullyConnectedNet[T] // the net with its final parameters
+	BestParams []T                   // the parameters with the best validation accuracy
+
+	// Snapshot is the state at which a cancelled training stopped; Train
+	// resumes from it (TrainOptions.Resume). Nil for other outcomes.
+	Snapshot *Snapshot[T]
+}
+
+// TrainOptions are the optional parts of a training.
+type TrainOptions[T Float] struct {
+	// Hook, when set, is called at the end of every epoch with a snapshot
+	// that it owns. Returning stop = true ends training with outcome
+	// Stopped; an error ends it with that error.
+	Hook func(ctx context.Context, s *Snapshot[T]) (stop bool, err error)
+	// Resume, when set, continues the training from this snapshot instead of
+	// initialising a new net. cfg, train and val must be those it came from.
+	Resume *Snapshot[T]
+}
+
+// trainer holds one training's state and buffers.
+type trainer[T Float] struct {
+	cfg        Config
+	train, val Data
+	net        *FullyConnectedNet[T]
+	rule       UpdateRule[T]
+	src        *rand.PCG
+	rng        *rand.Rand
+
+	total, perEpoch int
+	it, epoch       int
+	lr              float64
+	subset          []int
+	lossHist        []float64
+	hist            []EpochStats
+	epochLoss       float64
+	epochSteps      int
+	bestAcc         float64
+	bestLoss        float64
+	bestEpoch       float64
+	bestParams      []T
+
+	xb                                    []T   // minibatch rows
+	yb                                    []int // minibatch labels
+	ev                                    []T   // evaluation chunk rows
+	lastTrainAcc, lastValAcc, lastValLoss float64
+}
+
+// evalChunk is the number of rows evaluated at once.
+const evalChunk = 500
+
+// Train trains a FullyConnectedNet on train, evaluating on val, as the
+// coursework's Solver does: minibatches of cfg.BatchSize drawn uniformly with
+// replacement, the learning rate multiplied by cfg.LRDecay at the end of every
+// epoch, training and validation accuracy recorded at each epoch end and at
+// the end, and the parameters with the best validation accuracy kept.
+//
+// A NaN or Inf loss ends training with outcome Diverged. A cancelled ctx ends
+// it within one iteration with outcome Cancelled, a Snapshot to resume from,
+// and an error wrapping ctx.Err(). Other errors are ErrConfig (bad cfg, data
+// or snapshot) or the hook's.
+func Train[T Float](ctx context.Context, cfg Config, train, val Data, opt TrainOptions[T]) (*Result[T], error) {
+	t, err := newTrainer[T](cfg, train, val, opt.Resume)
+	if err != nil {
+		return nil, err
+	}
+	return t.run(ctx, opt.Hook)
+}
+
+func checkData(name string, d Data, classes int) error {
+	if d.X.Rows != len(d.Y) || len(d.X.Data) != d.X.Rows*d.X.Cols {
+		return fmt.Errorf("%w: %s data has %d rows of %d and %d labels (%d values)", ErrConfig, name, d.X.Rows, d.X.Cols, len(d.Y), len(d.X.Data))
+	}
+	if d.X.Rows == 0 {
+		return fmt.Errorf("%w: %s data is empty", ErrConfig, name)
+	}
+	for i, y := range d.Y {
+		if y < 0 || y >= classes {
+			return fmt.Errorf("%w: %s label %d is %d, outside [0, %d)", ErrConfig, name, i, y, classes)
+		}
+	}
+	return nil
+}
+
+// Classes returns the number of classes in the labels: 1 + the largest.
+func Classes(ys ...[]int) int {
+	c := 0
+	for _, y := range ys {
+		for _, v := range y {
+			c = max(c, v+1)
+		}
+	}
+	return c
+}
+
+func newTrainer[T Float](cfg Config, train, val Data, resume *Snapshot[T]) (*trainer[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	classes := cfg.Classes
+	if classes == 0 {
+		classes = Classes(train.Y, val.Y)
+	}
+	if err := checkData("training", train, classes); err != nil {
+		return nil, err
+	}
+	if err := checkData("validation", val, classes); err != nil {
+		return nil, err
+	}
+	if train.X.Cols != val.X.Cols {
+		return nil, fmt.Errorf("%w: training data has %d columns, validation data %d", ErrConfig, train.X.Cols, val.X.Cols)
+	}
+	act, _ := ParseActivation(cfg.Activation)
+	t := &trainer[T]{cfg: cfg, train: train, val: val}
+	t.src = rand.NewPCG(cfg.Seed, 0x5eed5eed5eed5eed)
+	t.rng = rand.New(t.src)
+	var err error
+	if resume == nil {
+		t.net, err = NewFullyConnectedNet[T](train.X.Cols, cfg.Hidden, classes, act, cfg.WeightScale, t.rng)
+	} else {
+		t.net, err = newNet[T](train.X.Cols, cfg.Hidden, classes, act)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.net.Reg = cfg.Reg
+	if t.rule, err = NewUpdateRule[T](cfg, len(t.net.Params())); err != nil {
+		return nil, err
+	}
+	t.perEpoch = max(train.X.Rows/cfg.BatchSize, 1)
+	t.total = cfg.Iterations
+	if cfg.Epochs > 0 {
+		t.total = cfg.Epochs * t.perEpoch
+	}
+	t.lr = cfg.LearningRate
+	t.bestAcc, t.bestLoss = -1, math.Inf(1)
+	t.bestParams = make([]T, len(t.net.Params()))
+	if resume != nil {
+		if err := t.restore(resume); err != nil {
+			return nil, err
+		}
+	} else {
+		t.subset = trainSubset(t.rng, train.X.Rows, cfg.TrainAccSamples)
+		t.lossHist = make([]float64, 0, t.total)
+	}
+	t.xb = make([]T, cfg.BatchSize*train.X.Cols)
+	t.yb = make([]int, cfg.BatchSize)
+	return t, nil
+}
+
+// trainSubset returns the indices of the fixed training-accuracy subset:
+// every sample when there are at most k, otherwise k distinct ones at random.
+func trainSubset(rng *rand.Rand, n, k int) []int {
+	if k == 0 {
+		k = DefaultTrainAccSamples
+	}
+	if n <= k {
+		s := make([]int, n)
+		for i := range s {
+			s[i] = i
+		}
+		return s
+	}
+	return rng.Perm(n)[:k]
+}
+
+func (t *trainer[T]) restore(s *Snapshot[T]) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: snapshot: "+format, append([]any{ErrConfig}, a...)...)
+	}
+	n := len(t.net.Params())
+	switch {
+	case len(s.Params) != n:
+		return bad("%d parameters, net has %d", len(s.Params), n)
+	case len(s.BestParams) != n:
+		return bad("%d best parameters, net has %d", len(s.BestParams), n)
+	case s.Iteration < 0 || s.Iteration > t.total:
+		return bad("iteration %d outside [0, %d]", s.Iteration, t.total)
+	case len(s.LossHistory) != s.Iteration:
+		return bad("%d losses for %d iterations", len(s.LossHistory), s.Iteration)
+	}
+	for _, i := range s.TrainSubset {
+		if i < 0 || i >= t.train.X.Rows {
+			return bad("training subset index %d outside [0, %d)", i, t.train.X.Rows)
+		}
+	}
+	if err := t.src.UnmarshalBinary(s.RNG); err != nil {
+		return bad("random state: %v", err)
+	}
+	if err := t.rule.SetState(s.Optimizer); err != nil {
+		return err
+	}
+	copy(t.net.Params(), s.Params)
+	copy(t.bestParams, s.BestParams)
+	t.it, t.epoch, t.lr = s.Iteration, s.Epoch, s.LearningRate
+	t.subset = slices.Clone(s.TrainSubset)
+	t.lossHist = slices.Grow(slices.Clone(s.LossHistory), t.total-s.Iteration)
+	t.hist = slices.Clone(s.History)
+	t.epochLoss, t.epochSteps = s.EpochLoss, s.EpochSteps
+	t.bestAcc, t.bestLoss, t.bestEpoch = s.BestValAcc, s.BestValLoss, s.BestEpoch
+	if n := len(t.hist); n > 0 {
+		last := t.hist[n-1]
+		t.lastTrainAcc, t.lastValAcc, t.lastValLoss = last.TrainAcc, last.ValAcc, last.ValLoss
+	}
+	return nil
+}
+
+// snapshot returns a copy of the current state.
+func (t *trainer[T]) snapshot() (*Snapshot[T], error) {
+	rng, err := t.src.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("save random state: %w", err)
+	}
+	return &Snapshot[T]{
+		Iteration: t.it, Epoch: t.epoch, LearningRate: t.lr,
+		Params:      slices.Clone(t.net.Params()),
+		Optimizer:   t.rule.State(),
+		RNG:         rng,
+		TrainSubset: slices.Clone(t.subset),
+		LossHistory: slices.Clone(t.lossHist),
+		History:     slices.Clone(t.hist),
+		EpochLoss:   t.epochLoss, EpochSteps: t.epochSteps,
+		BestValAcc: t.bestAcc, BestValLoss: t.bestLoss, BestEpoch: t.bestEpoch,
+		BestParams: slices.Clone(t.bestParams),
+	}, nil
+}
+
+func (t *trainer[T]) result(o Outcome) *Result[T] {
+	return &Result[T]{
+		Outcome: o, Iterations: t.it,
+		BestValAcc: t.bestAcc, BestValLoss: t.bestLoss, BestEpoch: t.bestEpoch,
+		FinalValAcc: t.lastValAcc, FinalValLoss: t.lastValLoss, FinalTrainAcc: t.lastTrainAcc,
+		History: t.hist, LossHistory: t.lossHist,
+		Net: t.net, BestParams: t.bestParams,
+	}
+}
+
+// step runs one iteration: a minibatch drawn with replacement, forward and
+// backward, the update. It reports false, changing nothing, when the loss is
+// not finite. It does not allocate (the loss history has its capacity).
+func (t *trainer[T]) step() bool {
+	d := t.train.X.Cols
+	for i := range t.yb {
+		j := t.rng.IntN(t.train.X.Rows)
+		convertRow(t.xb[i*d:(i+1)*d], t.train.X.Row(j))
+		t.yb[i] = t.train.Y[j]
+	}
+	loss := t.net.Loss(Mat[T]{Rows: len(t.yb), Cols: d, Data: t.xb}, t.yb)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return false
+	}
+	t.lossHist = append(t.lossHist, loss)
+	t.epochLoss += loss
+	t.epochSteps++
+	t.rule.Update(t.net.Params(), t.net.Grads(), t.lr)
+	t.it++
+	return true
+}
+
+func (t *trainer[T]) run(ctx context.Context, hook func(context.Context, *Snapshot[T]) (bool, error)) (*Result[T], error) {
+	for t.it < t.total {
+		if err := ctx.Err(); err != nil {
+			res := t.result(Cancelled)
+			snap, serr := t.snapshot()
+			if serr != nil {
+				return nil, errors.Join(err, serr)
+			}
+			res.Snapshot = snap
+			return res, fmt.Errorf("training stopped at iteration %d: %w", t.it, err)
+		}
+		if !t.step() {
+			res := t.result(Diverged)
+			res.DivergedAt = t.it + 1
+			return res, nil
+		}
+
+		epochEnd := t.it%t.perEpoch == 0
+		if !epochEnd && t.it < t.total {
+			continue
+		}
+		if epochEnd {
+			t.epoch++
+		}
+		if !t.evaluate() {
+			res := t.result(Diverged)
+			res.DivergedAt = t.it
+			return res, nil
+		}
+		if !epochEnd {
+			break // the final, partial epoch
+		}
+		t.lr *= t.decay()
+		if hook != nil {
+			snap, err := t.snapshot()
+			if err != nil {
+				return nil, err
+			}
+			stop, err := hook(ctx, snap)
+			if err != nil {
+				return nil, fmt.Errorf("epoch hook at iteration %d: %w", t.it, err)
+			}
+			if stop {
+				return t.result(Stopped), nil
+			}
+		}
+	}
+	return t.result(Completed), nil
+}
+
+func (t *trainer[T]) decay() float64 {
+	if t.cfg.LRDecay == 0 {
+		return 1
+	}
+	return t.cfg.LRDecay
+}
+
+// evaluate records a history entry. It reports false when the validation loss
+// is not finite (the parameters have diverged).
+func (t *trainer[T]) evaluate() bool {
+	trainAcc, _ := t.accuracy(t.train, t.subset)
+	valAcc, valLoss := t.accuracy(t.val, nil)
+	if math.IsNaN(valLoss) || math.IsInf(valLoss, 0) {
+		return false
+	}
+	epoch := float64(t.it) / float64(t.perEpoch)
+	t.hist = append(t.hist, EpochStats{
+		Epoch: epoch, Iteration: t.it, LearningRate: t.lr,
+		Loss:     t.epochLoss / float64(max(t.epochSteps, 1)),
+		TrainAcc: trainAcc, ValAcc: valAcc, ValLoss: valLoss,
+	})
+	t.epochLoss, t.epochSteps = 0, 0
+	t.lastTrainAcc, t.lastValAcc, t.lastValLoss = trainAcc, valAcc, valLoss
+	if valAcc > t.bestAcc {
+		t.bestAcc, t.bestLoss, t.bestEpoch = valAcc, valLoss, epoch
+		copy(t.bestParams, t.net.Params())
+	}
+	return true
+}
+
+// accuracy returns the accuracy and mean cross-entropy of the net on the rows
+// idx of d (every row when idx is nil), evaluated in chunks.
+func (t *trainer[T]) accuracy(d Data, idx []int) (acc, loss float64) {
+	return evaluate(t.net, d, idx, &t.ev)
+}
+
+// Evaluate returns the accuracy and mean cross-entropy loss (without the L2
+// term) of net on d: how the selected net is scored on the test set. It uses
+// the net's scratch: not concurrently with other calls on the same net.
+func Evaluate[T Float](net *FullyConnectedNet[T], d Data) (acc, loss float64, err error) {
+	if d.X.Cols != net.Dims[0] {
+		return 0, 0, fmt.Errorf("%w: data has %d columns, net expects %d", ErrConfig, d.X.Cols, net.Dims[0])
+	}
+	if err := checkData("evaluation", d, net.Dims[len(net.Dims)-1]); err != nil {
+		return 0, 0, err
+	}
+	var buf []T
+	acc, loss = evaluate(net, d, nil, &buf)
+	return acc, loss, nil
+}
+
+func evaluate[T Float](net *FullyConnectedNet[T], d Data, idx []int, buf *[]T) (acc, loss float64) {
+	n := d.X.Rows
+	if idx != nil {
+		n = len(idx)
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	cols := d.X.Cols
+	correct := 0
+	var yb [evalChunk]int
+	for start := 0; start < n; start += evalChunk {
+		end := min(start+evalChunk, n)
+		x := resize(buf, end-start, cols)
+		for i := start; i < end; i++ {
+			j := i
+			if idx != nil {
+				j = idx[i]
+			}
+			convertRow(x.Row(i-start), d.X.Row(j))
+			yb[i-start] = d.Y[j]
+		}
+		scores := net.Scores(x)
+		for i := 0; i < scores.Rows; i++ {
+			if argmax(scores.Row(i)) == yb[i] {
+				correct++
+			}
+		}
+		loss += SoftmaxLoss(Mat[T]{}, scores, yb[:end-start]) * float64(end-start)
+	}
+	return float64(correct) / float64(n), loss / float64(n)
+}
+
+// argmax returns the index of the first largest element (numpy's argmax); a
+// NaN is never largest.
+func argmax[T Float](row []T) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// convertRow copies src into dst, converting float32 to T.
+func convertRow[T Float](dst []T, src []float32) {
+	if d, ok := any(dst).([]float32); ok {
+		copy(d, src)
+		return
+	}
+	for i, v := range src {
+		dst[i] = T(v)
+	}
+}

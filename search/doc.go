@@ -1,3 +1,69 @@
 // Package search parses and validates sweep specs and generates their trials:
-// parameter spaces, grid and random samplers.
+// parameter spaces, grid and random samplers, trial keys and seeds.
+//
+// # Specs
+//
+// A spec is a TOML file (see sweeps/ for examples):
+//
+//	name = "coursework"          # required: identifies the sweep
+//	seed = 0                     # trial seeds derive from (seed, trial key)
+//	workers = 2                  # 0 (the default): the number of CPUs
+//
+//	[data]    source, path, train, val, test
+//	[model]   hidden, activation, weight_scale
+//	[train]   dtype, optimizer, iterations | epochs, batch_size, learning_rate,
+//	          lr_decay, reg, momentum, decay_rate, beta1, beta2, epsilon
+//	[search]  method, metric, trials, max_trials, keep
+//
+//	[search.params]              # any [model] or [train] key
+//	learning_rate = [1e-3, 5e-3]                 # a list of values
+//	reg = { log_uniform = [1e-3, 1.0] }          # a range (random search)
+//	lr_decay = { uniform = [0.5, 1.0], steps = 3 } # a range on a grid
+//	batch_size = { int_uniform = [50, 400] }
+//	hidden = [[50], [100], [100, 100]]           # one list per network
+//
+// Defaults follow the coursework: hidden [50], relu, weight_scale 1e-4,
+// float32, sgd, batch 200, learning_rate 1e-3, lr_decay 0.95, reg 0, momentum
+// 0.9, decay_rate 0.99, beta1 0.9, beta2 0.999, epsilon 1e-8; 1000 iterations
+// when neither iterations nor epochs is given (fixed or searched); source
+// "embedded"; method "grid", metric "val_acc" (maximised; "val_loss" is
+// minimised), max_trials 10000, keep 3. Data sizes of 0 leave the split to the
+// data package. Fashion-MNIST's path defaults to
+// /usr/share/datasets/fashion-mnist; cifar10 and mnist need a path; embedded and
+// synthetic take none.
+//
+// A searched key overrides its fixed value. Parse is strict and reports every
+// problem at once, each as "file:line: key: message" wrapping a sentinel error
+// (ErrUnknownKey, ErrUnknownParam, ErrType, ErrInvalid, ...): unknown keys
+// (with a did-you-mean), wrong types, values out of range, empty or repeated
+// list values, min >= max, log ranges at or below 0, both iterations and
+// epochs, settings that no optimizer of the sweep uses (momentum with sgd), a
+// searched hidden that is not a list of lists, random search without trials,
+// trials with a grid, a range on a grid without steps, and more trials than
+// max_trials (also capped at 1,000,000) or than a finite space holds.
+//
+// # Trials
+//
+// A grid is the cartesian product of the searched values in nested-loop
+// order: the first parameter of [search.params] varies slowest. A range with
+// steps = N gives N values from min to max, evenly spaced (log-spaced for
+// log_uniform, rounded for int_uniform). Random trial i draws every parameter
+// from bits hashed from (seed, i, parameter name), drawing again when it
+// repeats an earlier trial, so trials are distinct, the same spec always gives
+// the same trials, and raising trials only appends. Generated floats (steps
+// and samples) are rounded to 6 significant digits so that they print, store
+// and compare exactly.
+//
+// A trial's Key is 16 hex digits of the SHA-256 of its whole resolved Config in
+// canonical text, so a re-run or an extended sweep recognises its trials
+// whatever their order; its Seed is SeedFor(spec seed, key). Spec.Canonical is
+// the spec with all defaults written out, the form a store keeps;
+// CheckCompatible refuses a spec that changes the fixed settings of an
+// existing sweep and lists what changed.
+//
+// # Concurrency
+//
+// Parsing has no shared state; a Spec is not modified by its methods, so one
+// Spec may be read by many goroutines. Trials own their Config (Hidden is
+// copied per trial).
 package search

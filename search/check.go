@@ -1,0 +1,171 @@
+package search
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// checkConfig checks what single keys cannot show: iterations against
+// epochs, settings the optimizer ignores, batches larger than the data.
+func (p *parser) checkConfig(s *Spec) {
+	// Exactly one of iterations and epochs, fixed or searched.
+	var given []*item
+	for _, it := range []*item{p.fixed["iterations"], p.fixed["epochs"], p.searched["iterations"], p.searched["epochs"]} {
+		if it != nil {
+			given = append(given, it)
+		}
+	}
+	slices.SortStableFunc(given, func(a, b *item) int { return a.line - b.line })
+	for _, it := range given[min(1, len(given)):] {
+		if it.name == given[0].name {
+			continue // fixed and searched: the searched value overrides
+		}
+		p.addAt(it, ErrConflict, "conflicts with %s (line %d): give iterations or epochs, not both", given[0].key, given[0].line)
+	}
+	if p.fixed["epochs"] != nil || p.searched["epochs"] != nil {
+		s.Base.Iterations = 0
+	}
+
+	// Settings of another optimizer have no effect: a mistake.
+	opts := []string{s.Base.Optimizer}
+	if prm := s.Search.param("optimizer"); prm != nil {
+		opts = opts[:0]
+		for _, v := range prm.Values {
+			opts = append(opts, v.(string))
+		}
+	}
+	if !slices.ContainsFunc(opts, func(o string) bool { return !slices.Contains(lookupParam("optimizer").enum, o) }) {
+		for i := range params {
+			def := &params[i]
+			if def.usedBy(opts) {
+				continue
+			}
+			how := fmt.Sprintf("optimizer %s", quote(opts[0]))
+			if len(opts) > 1 {
+				how = "optimizers " + quoteList(opts, " and ")
+			} else if p.fixed["optimizer"] == nil {
+				how = fmt.Sprintf("the default optimizer %s", quote(opts[0]))
+			}
+			users := "optimizer " + quote(def.optimizers[0])
+			if len(def.optimizers) > 1 {
+				users = "optimizers " + quoteList(def.optimizers, " and ")
+			}
+			for _, it := range []*item{p.fixed[def.name], p.searched[def.name]} {
+				if it != nil {
+					p.addAt(it, ErrConflict, "has no effect with %s: only %s use%s it", how, users, verbS(len(def.optimizers) == 1))
+				}
+			}
+		}
+	}
+
+	// A minibatch cannot be larger than the training set.
+	if s.Data.Train > 0 {
+		batches := []int{s.Base.BatchSize}
+		it := p.fixed["batch_size"]
+		if prm := s.Search.param("batch_size"); prm != nil {
+			batches, it = []int{int(prm.Max)}, p.searched["batch_size"]
+			for _, v := range prm.Values {
+				batches = append(batches, v.(int))
+			}
+		}
+		if b := slices.Max(batches); b > s.Data.Train && it != nil {
+			p.addAt(it, ErrConflict, "batch size %d is larger than data.train = %d", b, s.Data.Train)
+		}
+	}
+}
+
+// param returns the searched parameter name, or nil.
+func (s *Search) param(name string) *Param {
+	for i := range s.Params {
+		if s.Params[i].Name == name {
+			return &s.Params[i]
+		}
+	}
+	return nil
+}
+
+// checkSearch checks the method against the parameters and the number of
+// trials against max_trials.
+func (p *parser) checkSearch(t *item, s *Spec) {
+	at := func(name string) *item {
+		if t == nil {
+			return &item{key: "search." + name}
+		}
+		for _, it := range t.kids {
+			if it.name == name {
+				return it
+			}
+		}
+		return &item{key: "search." + name, line: t.line}
+	}
+	sr := &s.Search
+	if p.badParams {
+		return // sizes of a space with mistakes in it would only mislead
+	}
+	switch sr.Method {
+	case "grid":
+		if sr.Trials > 0 {
+			p.addAt(at("trials"), ErrConflict, "only random search takes trials: a grid has one trial per combination of values")
+		}
+		for _, prm := range sr.Params {
+			if prm.Dist != "" && prm.Steps == 0 {
+				p.addAt(p.searched[prm.Name], ErrMissing, "a range on a grid needs steps = N (or use method = \"random\")")
+			}
+		}
+		if n, formula := gridSize(sr.Params); n > sr.MaxTrials {
+			p.addAt(at("params"), ErrTooManyTrials, "the grid has %s trials, more than max_trials = %d: search fewer values or raise search.max_trials", formula, sr.MaxTrials)
+		}
+	case "random":
+		switch {
+		case sr.Trials == 0:
+			if it := at("trials"); it.val == nil {
+				p.addAt(it, ErrMissing, "random search needs trials = N")
+			}
+		case sr.Trials > sr.MaxTrials:
+			p.addAt(at("trials"), ErrTooManyTrials, "%d trials is more than max_trials = %d: ask for fewer or raise search.max_trials", sr.Trials, sr.MaxTrials)
+		default:
+			if n, formula := spaceSize(sr.Params); n > 0 && sr.Trials > n {
+				p.addAt(at("trials"), ErrInvalid, "random search asks for %d distinct trials, but the space has only %s: ask for fewer or use method = \"grid\"", sr.Trials, formula)
+			}
+		}
+	}
+}
+
+// gridSize returns the number of grid points, saturated above maxSteps, and
+// how it comes about: "4 x 2 x 3 = 24".
+func gridSize(prms []Param) (int, string) {
+	n := 1
+	factors := make([]string, 0, len(prms))
+	for _, prm := range prms {
+		n = min(n*max(prm.Len(), 1), maxSteps+1)
+		factors = append(factors, fmt.Sprint(prm.Len()))
+	}
+	if len(factors) < 2 {
+		return n, fmt.Sprint(n)
+	}
+	size := fmt.Sprint(n)
+	if n > maxSteps {
+		size = fmt.Sprintf("more than %d", maxSteps)
+	}
+	return n, strings.Join(factors, " x ") + " = " + size
+}
+
+// spaceSize is gridSize for a space of finite parameters, and 0 when a
+// parameter is a continuous range.
+func spaceSize(prms []Param) (int, string) {
+	for _, prm := range prms {
+		if prm.Len() == 0 {
+			return 0, ""
+		}
+	}
+	return gridSize(prms)
+}
+
+// verbS returns the "s" of a verb in the third person singular.
+func verbS(singular bool) string {
+	if singular {
+		return "s"
+	}
+	return ""
+}

@@ -1,0 +1,434 @@
+package search
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Spec is a parsed, validated sweep spec with every default filled in.
+type Spec struct {
+	Name    string // identifies the sweep in the database
+	Seed    uint64 // every trial's seed derives from (Seed, trial key)
+	Workers int    // concurrent trials; 0 means the number of CPUs
+	Data    Data
+	Base    Config // the fixed [model] and [train] settings; searched values override them
+	Search  Search
+}
+
+// Data is the [data] table. Zero sizes mean the source's default, which the
+// data package decides.
+type Data struct {
+	Source string // cifar10 | fashion-mnist | mnist | embedded | synthetic
+	Path   string // directory of the files; empty for embedded and synthetic
+	Train  int    // training images: the first Train of the training file
+	Val    int    // validation images: the ones after them
+	Test   int    // test images
+}
+
+// Search is the [search] table.
+type Search struct {
+	Method    string  // grid | random
+	Metric    string  // val_acc (maximised) | val_loss (minimised)
+	Trials    int     // random: the number of trials; 0 for grid
+	MaxTrials int     // guard against accidentally huge sweeps
+	Keep      int     // how many of the best trials keep their weights
+	Params    []Param // the searched parameters, in spec order
+}
+
+// Maximize reports whether the metric is better when larger.
+func (s Search) Maximize() bool { return s.Metric != "val_loss" }
+
+// Sources, methods and metrics a spec may name.
+var (
+	Sources = []string{"cifar10", "fashion-mnist", "mnist", "embedded", "synthetic"}
+	Methods = []string{"grid", "random"}
+	Metrics = []string{"val_acc", "val_loss"}
+)
+
+// DefaultPath returns where a source's files are when [data] has no path,
+// or "" when the spec must give one (or the source reads no files).
+func DefaultPath(source string) string {
+	if source == "fashion-mnist" {
+		return "/usr/share/datasets/fashion-mnist"
+	}
+	return ""
+}
+
+// ParseFile reads and parses the spec at path; problems name the path.
+func ParseFile(path string) (*Spec, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	return Parse(path, src)
+}
+
+// Parse parses and validates a spec. file names the spec in messages. When
+// the spec has mistakes, the error is a *SpecError with all of them.
+func Parse(file string, src []byte) (*Spec, error) {
+	p := &parser{file: file, fixed: map[string]*item{}}
+	root, err := readTree(src)
+	if err != nil {
+		pr := &Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: ErrSyntax}
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			pr.Line, pr.Key, pr.Msg = pe.Position.Line, pe.LastKey, pe.Message
+		}
+		return nil, &SpecError{Problems: []*Problem{pr}}
+	}
+	s := p.spec(root)
+	if len(p.problems) > 0 {
+		slices.SortStableFunc(p.problems, func(a, b *Problem) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, &SpecError{Problems: p.problems}
+	}
+	return s, nil
+}
+
+// parser collects every problem of one spec.
+type parser struct {
+	file      string
+	problems  []*Problem
+	fixed     map[string]*item // [model] and [train] keys present in the spec
+	searched  map[string]*item // keys of [search.params]
+	badParams bool             // some searched parameter has a problem
+}
+
+func (p *parser) add(line int, key string, sentinel error, format string, args ...any) {
+	p.problems = append(p.problems, &Problem{File: p.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...), Err: sentinel})
+}
+
+func (p *parser) addAt(it *item, sentinel error, format string, args ...any) {
+	p.add(it.line, it.key, sentinel, format, args...)
+}
+
+// Keys of each table, for strict decoding and did-you-mean.
+var (
+	topKeys    = []string{"name", "seed", "workers", "data", "model", "train", "search"}
+	dataKeys   = []string{"source", "path", "train", "val", "test"}
+	searchKeys = []string{"method", "metric", "trials", "max_trials", "keep", "params"}
+	rangeKeys  = []string{"uniform", "log_uniform", "int_uniform", "steps"}
+	modelKeys  = sectionKeys("model")
+	trainKeys  = sectionKeys("train")
+	paramKeys  = append(slices.Clone(modelKeys), trainKeys...)
+)
+
+func sectionKeys(section string) []string {
+	var keys []string
+	for _, d := range params {
+		if d.section == section {
+			keys = append(keys, d.name)
+		}
+	}
+	return keys
+}
+
+// unknown reports a key that table does not have, suggesting a spelling or
+// the table the key belongs in.
+func (p *parser) unknown(it *item, table string, keys []string) {
+	if s := closest(it.name, keys); s != "" {
+		p.addAt(it, ErrUnknownKey, "unknown key (did you mean %s?)", s)
+		return
+	}
+	for _, sec := range []struct {
+		name string
+		keys []string
+	}{{"", topKeys}, {"[data]", dataKeys}, {"[model]", modelKeys}, {"[train]", trainKeys}, {"[search]", searchKeys}} {
+		if sec.name != table && slices.Contains(sec.keys, it.name) {
+			where := sec.name
+			if where == "" {
+				where = "the top of the file"
+			}
+			p.addAt(it, ErrUnknownKey, "unknown key in %s: %s belongs in %s", tableName(table), it.name, where)
+			return
+		}
+	}
+	p.addAt(it, ErrUnknownKey, "unknown key (known keys: %s)", strings.Join(keys, ", "))
+}
+
+func tableName(t string) string {
+	if t == "" {
+		return "the top level"
+	}
+	return t
+}
+
+func (p *parser) spec(root *item) *Spec {
+	s := &Spec{
+		Base:   DefaultConfig(),
+		Data:   Data{Source: "embedded"},
+		Search: Search{Method: "grid", Metric: "val_acc", MaxTrials: DefaultMaxTrials, Keep: DefaultKeep},
+	}
+	var nameItem, searchItem, dataItem *item
+	for _, it := range root.kids {
+		switch it.name {
+		case "name":
+			nameItem = it
+			if v, ok := p.str(it); ok {
+				s.Name = v
+				if !validName.MatchString(v) {
+					p.addAt(it, ErrInvalid, "%s is not a valid name: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit", quote(v))
+				}
+			}
+		case "seed":
+			if v, ok := p.int(it, 0, 1<<63-1); ok {
+				s.Seed = uint64(v)
+			}
+		case "workers":
+			p.intTo(&s.Workers, it, 0, 4096)
+		case "data":
+			dataItem = it
+			p.data(it, &s.Data)
+		case "model", "train":
+			p.config(it, &s.Base)
+		case "search":
+			searchItem = it
+			p.search(it, &s.Search)
+		default:
+			p.unknown(it, "", topKeys)
+		}
+	}
+	if nameItem == nil {
+		p.add(0, "name", ErrMissing, "required: it names the sweep in the database")
+	}
+	p.checkData(dataItem, s)
+	p.checkConfig(s)
+	p.checkSearch(searchItem, s)
+	return s
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// table reports whether it is a table, and a problem when it is not.
+func (p *parser) table(it *item) bool {
+	if !it.table {
+		p.addAt(it, ErrType, "want a table, got %s", typeName(it.val))
+	}
+	return it.table
+}
+
+func (p *parser) str(it *item) (string, bool) {
+	v, ok := it.val.(string)
+	if !ok {
+		p.addAt(it, ErrType, "want a string, got %s", typeName(it.val))
+	}
+	return v, ok
+}
+
+// enum reads a string that must be one of allowed.
+func (p *parser) enum(it *item, what string, allowed []string) (string, bool) {
+	v, ok := p.str(it)
+	if ok && !slices.Contains(allowed, v) {
+		p.addAt(it, ErrInvalid, "%s", unknownValue(what, v, allowed))
+		return v, false
+	}
+	return v, ok
+}
+
+// int reads an integer in [lo, hi].
+func (p *parser) int(it *item, lo, hi int) (int, bool) {
+	v, ok := it.val.(int64)
+	if !ok {
+		p.addAt(it, ErrType, "want an integer, got %s", typeName(it.val))
+		return 0, false
+	}
+	if v < int64(lo) || v > int64(hi) {
+		want := fmt.Sprintf("%d to %d", lo, hi)
+		if hi >= maxInt {
+			want = fmt.Sprintf("%s >= %d", it.name, lo)
+		}
+		p.addAt(it, ErrInvalid, "%d is out of range: want %s", v, want)
+		return 0, false
+	}
+	return int(v), true
+}
+
+// intTo sets *dst to the integer of it, when it is one in [lo, hi].
+func (p *parser) intTo(dst *int, it *item, lo, hi int) {
+	if v, ok := p.int(it, lo, hi); ok {
+		*dst = v
+	}
+}
+
+func (p *parser) data(t *item, d *Data) {
+	if !p.table(t) {
+		return
+	}
+	for _, it := range t.kids {
+		switch it.name {
+		case "source":
+			d.Source, _ = p.enum(it, "source", Sources)
+		case "path":
+			d.Path, _ = p.str(it)
+			if d.Path == "" {
+				p.addAt(it, ErrInvalid, "empty path: leave it out for the source's default")
+			}
+		case "train":
+			p.intTo(&d.Train, it, 0, maxInt)
+		case "val":
+			p.intTo(&d.Val, it, 0, maxInt)
+		case "test":
+			p.intTo(&d.Test, it, 0, maxInt)
+		default:
+			p.unknown(it, "[data]", dataKeys)
+		}
+	}
+}
+
+func (p *parser) checkData(t *item, s *Spec) {
+	d := &s.Data
+	line := 0
+	if t != nil {
+		line = t.line
+	}
+	files := d.Source != "embedded" && d.Source != "synthetic"
+	switch {
+	case !slices.Contains(Sources, d.Source):
+		// reported already
+	case !files && d.Path != "":
+		p.add(line, "data.path", ErrConflict, "source %s reads no files: leave path out", d.Source)
+	case files && d.Path == "":
+		d.Path = DefaultPath(d.Source)
+		if d.Path == "" {
+			p.add(line, "data.path", ErrMissing, "required for source %s: the directory that holds its files", d.Source)
+		}
+	}
+}
+
+// config reads a [model] or [train] table into c.
+func (p *parser) config(t *item, c *Config) {
+	if !p.table(t) {
+		return
+	}
+	keys := modelKeys
+	if t.name == "train" {
+		keys = trainKeys
+	}
+	for _, it := range t.kids {
+		def := lookupParam(it.name)
+		if def == nil || def.section != t.name {
+			p.unknown(it, "["+t.name+"]", keys)
+			continue
+		}
+		p.fixed[def.name] = it
+		if v, ok := p.value(def, it, it.val); ok {
+			def.set(c, v)
+		}
+	}
+}
+
+// value reads and checks one value of a parameter. The problem, if any, is
+// reported at it.
+func (p *parser) value(def *paramDef, it *item, raw any) (any, bool) {
+	var v any
+	switch def.kind {
+	case kindFloat:
+		switch x := raw.(type) {
+		case float64:
+			if x == 0 {
+				x = 0 // no negative zero: -0 and 0 are one value
+			}
+			v = x
+		case int64:
+			v = float64(x)
+		}
+	case kindInt:
+		if x, ok := raw.(int64); ok {
+			if x < -maxInt || x > maxInt {
+				p.addAt(it, ErrInvalid, "%d is out of range: want at most %d", x, maxInt)
+				return nil, false
+			}
+			v = int(x)
+		}
+	case kindString:
+		if x, ok := raw.(string); ok {
+			v = x
+		}
+	case kindHidden:
+		if xs, ok := raw.([]any); ok {
+			h := make([]int, 0, len(xs))
+			for _, x := range xs {
+				n, ok := x.(int64)
+				if !ok {
+					h = nil
+					break
+				}
+				if n > maxInt {
+					p.addAt(it, ErrInvalid, "hidden layer size %d is out of range: want at most %d", n, maxInt)
+					return nil, false
+				}
+				h = append(h, int(max(n, -1)))
+			}
+			if h != nil {
+				v = h
+			}
+		}
+	}
+	if v == nil {
+		p.addAt(it, ErrType, "want %s, got %s", def.kind, typeName(raw))
+		return nil, false
+	}
+	if msg := def.check(v); msg != "" {
+		p.addAt(it, ErrInvalid, "%s", msg)
+		return nil, false
+	}
+	return v, true
+}
+
+func (p *parser) search(t *item, s *Search) {
+	if !p.table(t) {
+		return
+	}
+	for _, it := range t.kids {
+		switch it.name {
+		case "method":
+			s.Method, _ = p.enum(it, "method", Methods)
+		case "metric":
+			s.Metric, _ = p.enum(it, "metric", Metrics)
+		case "trials":
+			p.intTo(&s.Trials, it, 1, maxSteps)
+		case "max_trials":
+			p.intTo(&s.MaxTrials, it, 1, maxSteps)
+		case "keep":
+			p.intTo(&s.Keep, it, 1, maxInt)
+		case "params":
+			if !p.table(it) {
+				continue
+			}
+			p.searched = make(map[string]*item)
+			for _, pi := range it.kids {
+				def := lookupParam(pi.name)
+				if def == nil {
+					p.unknownParam(pi)
+					p.badParams = true
+					continue
+				}
+				p.searched[def.name] = pi
+				if prm, ok := p.param(def, pi); ok {
+					s.Params = append(s.Params, prm)
+				} else {
+					p.badParams = true
+				}
+			}
+		default:
+			p.unknown(it, "[search]", searchKeys)
+		}
+	}
+}
+
+func (p *parser) unknownParam(it *item) {
+	switch {
+	case closest(it.name, paramKeys) != "":
+		p.addAt(it, ErrUnknownParam, "unknown parameter%s", didYouMean(it.name, paramKeys))
+	case slices.Contains(dataKeys, it.name) || slices.Contains(searchKeys, it.name) || slices.Contains(topKeys, it.name):
+		p.addAt(it, ErrUnknownParam, "%s cannot be searched: only [model] and [train] keys can", it.name)
+	default:
+		p.addAt(it, ErrUnknownParam, "unknown parameter (searchable: %s)", strings.Join(paramKeys, ", "))
+	}
+}

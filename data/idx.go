@@ -1,0 +1,128 @@
+package data
+
+import (
+	"bufio"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// IDX is the file format of MNIST and Fashion-MNIST: a big-endian header
+// (two zero bytes, a type byte, the number of dimensions, then each
+// dimension as a uint32) followed by the items, row-major. Only the type
+// 0x08 (unsigned byte) is used by these data sets and accepted here. Files
+// may be gzip-compressed; the gzip magic number decides, not the name.
+
+const (
+	idxUbyte    = 0x08
+	maxItemSize = 1 << 24 // bytes in one item (one image): far above 28x28
+)
+
+// idxReader streams the items of one IDX file.
+type idxReader struct {
+	name     string    // file name, for errors
+	r        io.Reader // the uncompressed stream
+	gz       bool      // whether the file is gzip-compressed
+	dims     []int     // dims[0] items of dims[1]*...*dims[n-1] bytes
+	itemSize int
+	hdrLen   int64
+}
+
+// openIDX reads and checks the header of the IDX file r, which must have
+// ndim dimensions, and returns a reader positioned at the first item.
+func openIDX(r io.Reader, name string, ndim int) (*idxReader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	x := &idxReader{name: name, r: br}
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, badData(name, 0, "gzip header: %v", err)
+		}
+		x.r, x.gz = z, true
+	}
+	var hdr [4]byte
+	if _, err := io.ReadFull(x.r, hdr[:]); err != nil {
+		return nil, x.readErr(0, err, "the 4-byte magic number")
+	}
+	magic := binary.BigEndian.Uint32(hdr[:])
+	want := uint32(idxUbyte)<<8 | uint32(ndim)
+	if magic != want {
+		return nil, badData(name, 0, "magic number 0x%08x, want 0x%08x (IDX, unsigned bytes, %d dimensions)", magic, want, ndim)
+	}
+	x.hdrLen = 4 + 4*int64(ndim)
+	dims := make([]byte, 4*ndim)
+	if _, err := io.ReadFull(x.r, dims); err != nil {
+		return nil, x.readErr(4, err, fmt.Sprintf("the %d dimensions", ndim))
+	}
+	x.itemSize = 1
+	for i := range ndim {
+		v := binary.BigEndian.Uint32(dims[4*i:])
+		x.dims = append(x.dims, int(v))
+		if i == 0 {
+			continue
+		}
+		if v == 0 || uint64(x.itemSize)*uint64(v) > maxItemSize {
+			return nil, badData(name, int64(4+4*i), "dimension %d is %d: want 1..%d bytes per item", i, v, maxItemSize)
+		}
+		x.itemSize *= int(v)
+	}
+	return x, nil
+}
+
+// count is the number of items the header declares.
+func (x *idxReader) count() int { return x.dims[0] }
+
+// itemOffset is the offset of item i in the uncompressed file.
+func (x *idxReader) itemOffset(i int) int64 { return x.hdrLen + int64(i)*int64(x.itemSize) }
+
+// readErr describes err, met while reading what at uncompressed offset off.
+func (x *idxReader) readErr(off int64, err error, what string) error {
+	var ce flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return badData(x.name, off, "truncated: file ends before %s", what)
+	case errors.As(err, &ce), errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
+		return badData(x.name, off, "corrupt gzip stream: %v", err)
+	}
+	return fmt.Errorf("data: read %q: %w", x.name, err)
+}
+
+// each reads every item of the file, in order, and passes them to fn in
+// chunks of whole items: items[k*itemSize:(k+1)*itemSize] is item first+k.
+// Once fn has seen the first n items (n <= count), the rest are read and
+// discarded. each then checks that the file ends exactly after the items
+// its header declares. It stops at the first error of fn, of the file or
+// of ctx.
+func (x *idxReader) each(ctx context.Context, n int, fn func(first int, items []byte) error) error {
+	per := max(1, (1<<18)/x.itemSize)
+	buf := make([]byte, per*x.itemSize)
+	for first := 0; first < x.count(); first += per {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := min(per, x.count()-first)
+		chunk := buf[:k*x.itemSize]
+		if got, err := io.ReadFull(x.r, chunk); err != nil {
+			return x.readErr(x.itemOffset(first)+int64(got), err,
+				fmt.Sprintf("the %d items of %d bytes its header declares", x.count(), x.itemSize))
+		}
+		if first < n {
+			if err := fn(first, chunk[:min(k, n-first)*x.itemSize]); err != nil {
+				return err
+			}
+		}
+	}
+	end := x.itemOffset(x.count())
+	var one [1]byte
+	switch got, err := io.ReadFull(x.r, one[:]); {
+	case got > 0:
+		return badData(x.name, end, "oversized: data continues after the %d items its header declares", x.count())
+	case err != io.EOF:
+		return x.readErr(end, err, "the end of the gzip stream")
+	}
+	return nil
+}

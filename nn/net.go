@@ -61,6 +61,21 @@ func NewFullyConnectedNet[T Float](inputDim int, hidden []int, classes int, act 
 	return net, nil
 }
 
+// NetFromParams returns a net with the given flat parameters (W1, b1, W2,
+// b2, ... as Params lays them out), copied: how a kept model is loaded. With
+// nil params every parameter is zero, to be filled in through Params.
+func NetFromParams[T Float](inputDim int, hidden []int, classes int, act Activation, params []T) (*FullyConnectedNet[T], error) {
+	net, err := newNet[T](inputDim, hidden, classes, act)
+	if err != nil {
+		return nil, err
+	}
+	if params != nil && len(params) != len(net.params) {
+		return nil, fmt.Errorf("%w: %d parameters for a net of %d", ErrConfig, len(params), len(net.params))
+	}
+	copy(net.params, params)
+	return net, nil
+}
+
 // newNet returns a net with all parameters zero.
 func newNet[T Float](inputDim int, hidden []int, classes int, act Activation) (*FullyConnectedNet[T], error) {
 	dims := make([]int, 0, len(hidden)+2)

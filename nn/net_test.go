@@ -177,3 +177,24 @@ func TestScoresPanicsOnWrongWidth(t *testing.T) {
 	}()
 	net.Scores(NewMat[float64](2, 4))
 }
+
+func TestNetFromParams(t *testing.T) {
+	golden, x := twoLayerGolden(t)
+	net, err := NetFromParams(5, []int{50}, 7, ReLU, golden.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(net.Scores(x).Data, golden.Scores(x).Data) {
+		t.Error("a net rebuilt from its parameters scores differently")
+	}
+	if _, err := NetFromParams(5, []int{50}, 7, ReLU, golden.Params()[1:]); !errors.Is(err, ErrConfig) {
+		t.Errorf("wrong parameter count: err = %v", err)
+	}
+	zero, err := NetFromParams[float32](5, []int{50}, 7, ReLU, nil)
+	if err != nil || len(zero.Params()) != len(golden.Params()) || slices.Max(zero.Params()) != 0 {
+		t.Errorf("nil params: %v", err)
+	}
+	if _, err := NetFromParams(5, []int{-1}, 7, ReLU, golden.Params()); !errors.Is(err, ErrConfig) {
+		t.Errorf("bad hidden size: err = %v", err)
+	}
+}

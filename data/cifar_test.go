@@ -274,11 +274,11 @@ func TestCIFAR10BadInput(t *testing.T) {
 			b[i] = 10
 			return b
 		}), Options{}, ErrBadData, []string{"test_batch", `key "labels": item 0 is 10`}},
-		{"py other global", edit(pyDir, "data_batch_1", replace("numpy\ndtype\n", "posix\nsystem")), Options{}, ErrBadData, []string{"global posix.system"}},
+		{"py other global", edit(pyDir, "data_batch_1", replace("numpy\ndtype\n", "posix\nsystem\n")), Options{}, ErrBadData, []string{`global "posix.system"`}},
 		{"py float dtype", edit(pyDir, "data_batch_1", replace("U\x02u1", "U\x02f8")), Options{}, ErrBadData, []string{"dtype('f8')"}},
 		{"py wrong shape", edit(pyDir, "data_batch_1", replace("K\x01K\x04M\x00\x0c", "K\x01K\x05M\x00\x0c")), Options{}, ErrBadData, []string{"holds 12288 bytes of data, want 15360"}},
 		{"py wrong row size", edit(pyDir, "data_batch_1", replace("K\x01K\x04M\x00\x0c", "K\x01K\x08M\x00\x06")), Options{}, ErrBadData, []string{`key "data": shape [8 1536]`}},
-		{"py fortran", edit(pyDir, "data_batch_1", replace("tb\x89T", "tb\x88T")), Options{}, ErrBadData, []string{"is_fortran"}},
+		{"py fortran", edit(pyDir, "data_batch_1", replace("tb\x89T", "tb\x88T")), Options{}, ErrBadData, []string{"is_fortran is True"}},
 		{"py bad memo", edit(pyDir, "data_batch_1", replace("U\x04dataq\x02", "U\x04datah\x09")), Options{}, ErrBadData, []string{"memo 9 not set"}},
 	}
 	for _, tt := range tests {

@@ -51,7 +51,7 @@ func openIDX(r io.Reader, name string, ndim int) (*idxReader, error) {
 	magic := binary.BigEndian.Uint32(hdr[:])
 	want := uint32(idxUbyte)<<8 | uint32(ndim)
 	if magic != want {
-		return nil, badData(name, 0, "magic number 0x%08x, want 0x%08x (IDX, unsigned bytes, %d dimensions)", magic, want, ndim)
+		return nil, x.bad(0, "magic number 0x%08x, want 0x%08x (IDX of unsigned bytes, %d-dimensional)", magic, want, ndim)
 	}
 	x.hdrLen = 4 + 4*int64(ndim)
 	dims := make([]byte, 4*ndim)
@@ -66,11 +66,20 @@ func openIDX(r io.Reader, name string, ndim int) (*idxReader, error) {
 			continue
 		}
 		if v == 0 || uint64(x.itemSize)*uint64(v) > maxItemSize {
-			return nil, badData(name, int64(4+4*i), "dimension %d is %d: want 1..%d bytes per item", i, v, maxItemSize)
+			return nil, x.bad(int64(4+4*i), "dimension %d is %d: want 1..%d bytes per item", i, v, maxItemSize)
 		}
 		x.itemSize *= int(v)
 	}
 	return x, nil
+}
+
+// bad returns an ErrBadData error at offset off of the file; for a
+// gzip-compressed file the offset is in the uncompressed stream.
+func (x *idxReader) bad(off int64, format string, args ...any) error {
+	if x.gz {
+		return badData(x.name, -1, "uncompressed offset %d: %s", off, fmt.Sprintf(format, args...))
+	}
+	return badData(x.name, off, format, args...)
 }
 
 // count is the number of items the header declares.
@@ -84,9 +93,9 @@ func (x *idxReader) readErr(off int64, err error, what string) error {
 	var ce flate.CorruptInputError
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return badData(x.name, off, "truncated: file ends before %s", what)
+		return x.bad(off, "truncated: file ends before %s", what)
 	case errors.As(err, &ce), errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
-		return badData(x.name, off, "corrupt gzip stream: %v", err)
+		return x.bad(off, "corrupt gzip stream: %v", err)
 	}
 	return fmt.Errorf("data: read %q: %w", x.name, err)
 }
@@ -97,30 +106,78 @@ func (x *idxReader) readErr(off int64, err error, what string) error {
 // discarded. each then checks that the file ends exactly after the items
 // its header declares. It stops at the first error of fn, of the file or
 // of ctx.
+//
+// Reading (and gunzip) runs in a goroutine of its own, one chunk ahead of
+// fn, so that decompression and conversion overlap.
 func (x *idxReader) each(ctx context.Context, n int, fn func(first int, items []byte) error) error {
-	per := max(1, (1<<18)/x.itemSize)
-	buf := make([]byte, per*x.itemSize)
-	for first := 0; first < x.count(); first += per {
+	type chunk struct {
+		first int
+		b     []byte
+		err   error // the reader's final status when b is nil
+	}
+	per := max(1, (1<<18)/x.itemSize) // items per chunk
+	const nbuf = 3
+	free := make(chan []byte, nbuf)
+	for range nbuf {
+		free <- make([]byte, per*x.itemSize)
+	}
+	full := make(chan chunk, nbuf)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(full)
+		send := func(c chunk) bool {
+			select {
+			case full <- c:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		for first := 0; first < x.count(); first += per {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-done:
+				return
+			}
+			k := min(per, x.count()-first)
+			buf = buf[:k*x.itemSize]
+			if got, err := io.ReadFull(x.r, buf); err != nil {
+				send(chunk{err: x.readErr(x.itemOffset(first)+int64(got), err,
+					fmt.Sprintf("the %d items of %d bytes its header declares", x.count(), x.itemSize))})
+				return
+			}
+			if !send(chunk{first: first, b: buf}) {
+				return
+			}
+		}
+		send(chunk{err: x.checkEnd()})
+	}()
+	for c := range full {
+		if c.b == nil {
+			return c.err
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		k := min(per, x.count()-first)
-		chunk := buf[:k*x.itemSize]
-		if got, err := io.ReadFull(x.r, chunk); err != nil {
-			return x.readErr(x.itemOffset(first)+int64(got), err,
-				fmt.Sprintf("the %d items of %d bytes its header declares", x.count(), x.itemSize))
-		}
-		if first < n {
-			if err := fn(first, chunk[:min(k, n-first)*x.itemSize]); err != nil {
+		if c.first < n {
+			if err := fn(c.first, c.b[:min(len(c.b)/x.itemSize, n-c.first)*x.itemSize]); err != nil {
 				return err
 			}
 		}
+		free <- c.b[:cap(c.b)]
 	}
+	return nil // not reached: the reader always ends with a status
+}
+
+// checkEnd checks that the file ends where its header says.
+func (x *idxReader) checkEnd() error {
 	end := x.itemOffset(x.count())
 	var one [1]byte
 	switch got, err := io.ReadFull(x.r, one[:]); {
 	case got > 0:
-		return badData(x.name, end, "oversized: data continues after the %d items its header declares", x.count())
+		return x.bad(end, "oversized: data continues after the %d items its header declares", x.count())
 	case err != io.EOF:
 		return x.readErr(end, err, "the end of the gzip stream")
 	}

@@ -112,11 +112,11 @@ func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string
 func (s *idxSet) check(o Options) error {
 	for _, p := range [][2]*idxReader{{s.trainX, s.trainY}, {s.testX, s.testY}} {
 		if p[0].count() != p[1].count() {
-			return badData(p[1].name, 0, "%d labels for the %d images of %q", p[1].count(), p[0].count(), p[0].name)
+			return p[1].bad(4, "%d labels for the %d images of %q", p[1].count(), p[0].count(), p[0].name)
 		}
 	}
 	if a, b := s.trainX.dims[1:], s.testX.dims[1:]; a[0] != b[0] || a[1] != b[1] {
-		return badData(s.testX.name, 8, "images are %dx%d, but those of %q are %dx%d", b[0], b[1], s.trainX.name, a[0], a[1])
+		return s.testX.bad(8, "images are %dx%d, but those of %q are %dx%d", b[0], b[1], s.trainX.name, a[0], a[1])
 	}
 	if o.Train+o.Val > s.trainX.count() {
 		return badOptions("%s: train %d + val %d images requested, but %q holds %d", o.Source, o.Train, o.Val, s.trainX.name, s.trainX.count())
@@ -133,7 +133,7 @@ func labelFunc(x *idxReader, nc int, set func(i, y int)) func(int, []byte) error
 	return func(first int, ys []byte) error {
 		for k, y := range ys {
 			if int(y) >= nc {
-				return badData(x.name, x.itemOffset(first+k), "label %d of image %d out of range [0,%d)", y, first+k, nc)
+				return x.bad(x.itemOffset(first+k), "label %d of image %d out of range [0,%d)", y, first+k, nc)
 			}
 			set(first+k, int(y))
 		}

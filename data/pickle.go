@@ -93,6 +93,11 @@ func pyRepr(v any) string {
 		return fmt.Sprintf("'%s'", []byte(v[:min(len(v), 32)]))
 	case int64:
 		return fmt.Sprint(v)
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
 	}
 	return typeName(v)
 }
@@ -346,7 +351,7 @@ func (u *unpickler) step(op byte) error {
 		switch g {
 		case globalReconstruct, globalNdarray, globalDtype:
 		default:
-			return u.errf("global %s: only %s, %s and %s may appear in a CIFAR-10 batch", g, globalReconstruct, globalNdarray, globalDtype)
+			return u.errf("global %q: only %s, %s and %s may appear in a CIFAR-10 batch", g, globalReconstruct, globalNdarray, globalDtype)
 		}
 		u.push(g)
 	case opTuple1, opTuple2, opTuple3:

@@ -44,8 +44,9 @@ func (b *builder) trainImages(first int, src []byte, sums []uint64) {
 		px := src[k*d : (k+1)*d]
 		switch {
 		case i < nt:
-			toFloat(b.ds.Train.X[i*d:(i+1)*d], px)
-			for j, p := range px[:len(sums)] {
+			dst, sums := b.ds.Train.X[i*d:(i+1)*d], sums[:len(px)]
+			for j, p := range px {
+				dst[j] = float32(p)
 				sums[j] += uint64(p)
 			}
 		case i < nt+b.ds.Val.N:

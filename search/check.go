@@ -7,7 +7,7 @@ import (
 )
 
 // checkConfig checks what single keys cannot show: iterations against
-// epochs, settings the optimizer ignores, batches larger than the data.
+// epochs, and settings the optimizers ignore.
 func (p *parser) checkConfig(s *Spec) {
 	// Exactly one of iterations and epochs, fixed or searched.
 	var given []*item
@@ -59,20 +59,6 @@ func (p *parser) checkConfig(s *Spec) {
 		}
 	}
 
-	// A minibatch cannot be larger than the training set.
-	if s.Data.Train > 0 {
-		batches := []int{s.Base.BatchSize}
-		it := p.fixed["batch_size"]
-		if prm := s.Search.param("batch_size"); prm != nil {
-			batches, it = []int{int(prm.Max)}, p.searched["batch_size"]
-			for _, v := range prm.Values {
-				batches = append(batches, v.(int))
-			}
-		}
-		if b := slices.Max(batches); b > s.Data.Train && it != nil {
-			p.addAt(it, ErrConflict, "batch size %d is larger than data.train = %d", b, s.Data.Train)
-		}
-	}
 }
 
 // param returns the searched parameter name, or nil.

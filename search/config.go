@@ -259,12 +259,12 @@ func (p *paramDef) check(v any) string {
 
 // canonicalText is the config as "key=value" lines in canonical key order,
 // with floats in their shortest exact form: the input of trial keys.
-func (c *Config) canonicalText() string {
+func (c Config) canonicalText() string {
 	var b strings.Builder
 	b.WriteString("sweep-config/v1\n")
 	for i := range params {
 		p := &params[i]
-		fmt.Fprintf(&b, "%s=%s\n", p.name, FormatValue(p.get(c)))
+		fmt.Fprintf(&b, "%s=%s\n", p.name, FormatValue(p.get(&c)))
 	}
 	return b.String()
 }

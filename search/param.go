@@ -221,15 +221,24 @@ func (p *parser) rangeParam(def *paramDef, it *item) (Param, bool) {
 		p.addAt(steps, ErrInvalid, "steps = %d is more than the %d integers from %d to %d", prm.Steps, int(prm.Max-prm.Min)+1, int(prm.Min), int(prm.Max))
 		return prm, false
 	}
-	if prm.Dist != "int_uniform" {
-		for k := 1; k < prm.Steps; k++ {
-			if prm.at(k) == prm.at(k-1) {
-				p.addAt(steps, ErrInvalid, "steps = %d is too fine for [%s, %s]: values repeat at %d significant digits", prm.Steps, fmtFloat(prm.Min), fmtFloat(prm.Max), sigDigits)
-				return prm, false
-			}
-		}
+	if prm.Steps > 0 && prm.Dist != "int_uniform" && !prm.coarse() {
+		p.addAt(steps, ErrInvalid, "steps = %d is too fine for [%s, %s]: values would repeat at %d significant digits", prm.Steps, fmtFloat(prm.Min), fmtFloat(prm.Max), sigDigits)
+		return prm, false
 	}
 	return prm, ok
+}
+
+// coarse reports whether the steps of a float range (0 <= Min < Max) are far
+// enough apart to stay distinct when rounded to sigDigits: every gap is at
+// least the rounding unit of the larger value, which is at most that value
+// times 10^(1-sigDigits). Exact enough, and O(1) for a million steps.
+func (p Param) coarse() bool {
+	unit := math.Pow(10, 1-sigDigits)
+	if p.Dist == "log_uniform" {
+		ratio := math.Pow(p.Max/p.Min, 1/float64(p.Steps-1))
+		return 1-1/ratio > unit
+	}
+	return (p.Max-p.Min)/float64(p.Steps-1) > p.Max*unit
 }
 
 // maxSteps bounds steps and max_trials: a sweep is trained, not enumerated.

@@ -31,7 +31,7 @@ func (v ParamValue) String() string { return v.Name + "=" + FormatValue(v.Value)
 // SHA-256 of its canonical text (every setting, in canonical order, floats in
 // their shortest exact form). Equal configurations have equal keys, in any
 // spec and any run.
-func (c *Config) Key() string {
+func (c Config) Key() string {
 	sum := sha256.Sum256([]byte(c.canonicalText()))
 	return hex.EncodeToString(sum[:8])
 }

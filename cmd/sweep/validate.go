@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sweep-dev/sweep/search"
+)
+
+func init() {
+	commands["validate"] = command{summary: "check specs and list their trials, without training", run: runValidate}
+}
+
+// runValidate parses each spec and prints its resolved settings and its
+// trials, or every problem of it. Exit 2 when any spec is bad.
+func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sweep validate SPEC...")
+		fmt.Fprintln(stderr, "\nChecks each spec and prints its settings (defaults filled in) and its trials;")
+		fmt.Fprintln(stderr, "nothing is trained. Exit code 2 when a spec has mistakes, all of them listed.")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	code := exitOK
+	for i, path := range fs.Args() {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		if err := validateSpec(stdout, path); err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitUsage
+		}
+	}
+	return code
+}
+
+func validateSpec(w io.Writer, path string) error {
+	spec, err := search.ParseFile(path)
+	if err != nil {
+		var se *search.SpecError
+		if errors.As(err, &se) {
+			return fmt.Errorf("%w\n%s: %d problem%s", err, path, len(se.Problems), plural(len(se.Problems)))
+		}
+		return fmt.Errorf("sweep validate: %w", err)
+	}
+	trials, err := spec.Trials()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprintf(w, "%s: ok: %s\n\n", path, describeSearch(spec))
+	fmt.Fprintln(w, "# settings, defaults filled in")
+	fmt.Fprint(w, strings.TrimPrefix(string(spec.Canonical()), "\n"))
+	fmt.Fprintln(w)
+	writeTrials(w, trials)
+	return nil
+}
+
+// describeSearch says what the sweep searches: "grid of 4 x 2 x 3 = 24 trials".
+func describeSearch(s *search.Spec) string {
+	n := s.Len()
+	switch {
+	case s.Search.Method == "random":
+		return fmt.Sprintf("random search, %d trial%s", n, plural(n))
+	case len(s.Search.Params) < 2:
+		return fmt.Sprintf("grid of %d trial%s", n, plural(n))
+	}
+	sizes := make([]string, len(s.Search.Params))
+	for i, p := range s.Search.Params {
+		sizes[i] = fmt.Sprint(p.Len())
+	}
+	return fmt.Sprintf("grid of %s = %d trials", strings.Join(sizes, " x "), n)
+}
+
+// writeTrials prints one row per trial: index, key, seed, searched values.
+func writeTrials(w io.Writer, trials []search.Trial) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "trial\tkey\tseed")
+	if len(trials) > 0 {
+		for _, p := range trials[0].Params {
+			fmt.Fprintf(tw, "\t%s", p.Name)
+		}
+	}
+	fmt.Fprintln(tw)
+	for _, t := range trials {
+		fmt.Fprintf(tw, "%d\t%s\t%d", t.Index, t.Key, t.Seed)
+		for _, p := range t.Params {
+			v := search.FormatValue(p.Value)
+			if s, ok := p.Value.(string); ok {
+				v = s
+			}
+			fmt.Fprintf(tw, "\t%s", v)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("name = \"bad\"\n[search.params]\nlearnig_rate = [1e-3]\nreg = []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings expected on stdout
+		stderr []string // substrings expected on stderr
+	}{
+		{"quickstart", []string{"validate", "../../sweeps/quickstart.toml"}, exitOK,
+			[]string{"quickstart.toml: ok: grid of 2 x 2 = 4 trials", `source = "embedded"`, "trial  key", "learning_rate  reg", "\n3  "}, nil},
+		{"coursework grid", []string{"validate", "../../sweeps/coursework-grid-fashion-mnist.toml"}, exitOK,
+			[]string{"grid of 4 x 2 x 3 = 24 trials", "\n23  "}, nil},
+		{"random", []string{"validate", "../../sweeps/random.toml"}, exitOK,
+			[]string{"random search, 20 trials", "hidden", "\n19  "}, nil},
+		{"bad spec", []string{"validate", bad}, exitUsage, nil,
+			[]string{bad + ":3: search.params.learnig_rate: unknown parameter (did you mean learning_rate?)",
+				bad + ":4: search.params.reg: empty list", "2 problems"}},
+		{"one bad of two", []string{"validate", "../../sweeps/quickstart.toml", bad}, exitUsage,
+			[]string{"quickstart.toml: ok"}, []string{"2 problems"}},
+		{"missing file", []string{"validate", filepath.Join(dir, "nope.toml")}, exitUsage, nil, []string{"no such file"}},
+		{"no spec", []string{"validate"}, exitUsage, nil, []string{"usage: sweep validate SPEC"}},
+		{"help", []string{"validate", "-h"}, exitOK, nil, []string{"usage: sweep validate SPEC"}},
+		{"bad flag", []string{"validate", "-x", "a.toml"}, exitUsage, nil, []string{"flag provided but not defined"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(t.Context(), tt.args, &out, &errb)
+			if code != tt.code {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errb.String())
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("stdout does not contain %q:\n%s", s, out.String())
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(errb.String(), s) {
+					t.Errorf("stderr does not contain %q:\n%s", s, errb.String())
+				}
+			}
+		})
+	}
+}

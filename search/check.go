@@ -28,14 +28,9 @@ func (p *parser) checkConfig(s *Spec) {
 	}
 
 	// Settings of another optimizer have no effect: a mistake.
-	opts := []string{s.Base.Optimizer}
-	if prm := s.Search.param("optimizer"); prm != nil {
-		opts = opts[:0]
-		for _, v := range prm.Values {
-			opts = append(opts, v.(string))
-		}
-	}
-	if !slices.ContainsFunc(opts, func(o string) bool { return !slices.Contains(lookupParam("optimizer").enum, o) }) {
+	opts := s.optimizers()
+	validOpts := !slices.ContainsFunc(opts, func(o string) bool { return !slices.Contains(lookupParam("optimizer").enum, o) })
+	if validOpts && (p.searched["optimizer"] == nil || s.Search.param("optimizer") != nil) {
 		for i := range params {
 			def := &params[i]
 			if def.usedBy(opts) {

@@ -45,11 +45,11 @@ type Search struct {
 // Maximize reports whether the metric is better when larger.
 func (s Search) Maximize() bool { return s.Metric != "val_loss" }
 
-// Sources, methods and metrics a spec may name.
+// The sources, methods and metrics a spec may name.
 var (
-	Sources = []string{"cifar10", "fashion-mnist", "mnist", "embedded", "synthetic"}
-	Methods = []string{"grid", "random"}
-	Metrics = []string{"val_acc", "val_loss"}
+	sources = []string{"cifar10", "fashion-mnist", "mnist", "embedded", "synthetic"}
+	methods = []string{"grid", "random"}
+	metrics = []string{"val_acc", "val_loss"}
 )
 
 // DefaultPath returns where a source's files are when [data] has no path,
@@ -263,7 +263,7 @@ func (p *parser) data(t *item, d *Data) {
 	for _, it := range t.kids {
 		switch it.name {
 		case "source":
-			d.Source, _ = p.enum(it, "source", Sources)
+			d.Source, _ = p.enum(it, "source", sources)
 		case "path":
 			d.Path, _ = p.str(it)
 			if d.Path == "" {
@@ -289,7 +289,7 @@ func (p *parser) checkData(t *item, s *Spec) {
 	}
 	files := d.Source != "embedded" && d.Source != "synthetic"
 	switch {
-	case !slices.Contains(Sources, d.Source):
+	case !slices.Contains(sources, d.Source):
 		// reported already
 	case !files && d.Path != "":
 		p.add(line, "data.path", ErrConflict, "source %s reads no files: leave path out", d.Source)
@@ -388,9 +388,9 @@ func (p *parser) search(t *item, s *Search) {
 	for _, it := range t.kids {
 		switch it.name {
 		case "method":
-			s.Method, _ = p.enum(it, "method", Methods)
+			s.Method, _ = p.enum(it, "method", methods)
 		case "metric":
-			s.Metric, _ = p.enum(it, "metric", Metrics)
+			s.Metric, _ = p.enum(it, "metric", metrics)
 		case "trials":
 			p.intTo(&s.Trials, it, 1, maxSteps)
 		case "max_trials":

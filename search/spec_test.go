@@ -263,3 +263,19 @@ func TestDidYouMean(t *testing.T) {
 		})
 	}
 }
+
+// TestExampleSpecsExplain: every example spec starts with a comment that
+// says what it shows.
+func TestExampleSpecsExplain(t *testing.T) {
+	for _, file := range specFiles(t, "../sweeps/*.toml") {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(src), "# ") {
+				t.Errorf("%s does not start with a comment saying what it shows", file)
+			}
+		})
+	}
+}

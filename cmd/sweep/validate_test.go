@@ -22,7 +22,7 @@ func TestValidate(t *testing.T) {
 		stderr []string // substrings expected on stderr
 	}{
 		{"quickstart", []string{"validate", "../../sweeps/quickstart.toml"}, exitOK,
-			[]string{"quickstart.toml: ok: grid of 2 x 2 = 4 trials", `source = "embedded"`, "trial  key", "learning_rate  reg", "\n3  "}, nil},
+			[]string{"quickstart.toml: ok: grid of 3 x 2 = 6 trials", `source = "embedded"`, "trial  key", "learning_rate  reg", "\n5  "}, nil},
 		{"coursework grid", []string{"validate", "../../sweeps/coursework-grid-fashion-mnist.toml"}, exitOK,
 			[]string{"grid of 4 x 2 x 3 = 24 trials", "\n23  "}, nil},
 		{"random", []string{"validate", "../../sweeps/random.toml"}, exitOK,

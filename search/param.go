@@ -15,7 +15,7 @@ type Param struct {
 	Name   string // a [model] or [train] key
 	Values []any  // list form: float64, int, string or []int values by key; nil for a range
 	Dist   string // range form: uniform | log_uniform | int_uniform; "" for a list
-	Min    float64
+	Min    float64 // range form: the bounds, both included (integers for int_uniform)
 	Max    float64
 	Steps  int // range form: the number of grid points; 0 for a continuous range (random search only)
 }

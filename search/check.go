@@ -81,9 +81,8 @@ func (p *parser) checkSearch(t *item, s *Spec) {
 		return &item{key: "search." + name, line: t.line}
 	}
 	sr := &s.Search
-	if p.badParams {
-		return // sizes of a space with mistakes in it would only mislead
-	}
+	// Sizes of a space with mistakes in it would only mislead.
+	sized := !p.badParams
 	switch sr.Method {
 	case "grid":
 		if sr.Trials > 0 {
@@ -94,7 +93,7 @@ func (p *parser) checkSearch(t *item, s *Spec) {
 				p.addAt(p.searched[prm.Name], ErrMissing, "a range on a grid needs steps = N (or use method = \"random\")")
 			}
 		}
-		if n, formula := gridSize(sr.Params); n > sr.MaxTrials {
+		if n, formula := gridSize(sr.Params); sized && n > sr.MaxTrials {
 			p.addAt(at("params"), ErrTooManyTrials, "the grid has %s trials, more than max_trials = %d: search fewer values or raise search.max_trials", formula, sr.MaxTrials)
 		}
 	case "random":
@@ -105,6 +104,7 @@ func (p *parser) checkSearch(t *item, s *Spec) {
 			}
 		case sr.Trials > sr.MaxTrials:
 			p.addAt(at("trials"), ErrTooManyTrials, "%d trials is more than max_trials = %d: ask for fewer or raise search.max_trials", sr.Trials, sr.MaxTrials)
+		case !sized:
 		default:
 			if n, formula := spaceSize(sr.Params); n > 0 && sr.Trials > n {
 				p.addAt(at("trials"), ErrInvalid, "random search asks for %d distinct trials, but the space has only %s: ask for fewer or use method = \"grid\"", sr.Trials, formula)

@@ -12,9 +12,9 @@ import (
 // range. A range with Steps is a list too: Steps values spaced evenly
 // (log-spaced for log_uniform, rounded to integers for int_uniform).
 type Param struct {
-	Name   string // a [model] or [train] key
-	Values []any  // list form: float64, int, string or []int values by key; nil for a range
-	Dist   string // range form: uniform | log_uniform | int_uniform; "" for a list
+	Name   string  // a [model] or [train] key
+	Values []any   // list form: float64, int, string or []int values by key; nil for a range
+	Dist   string  // range form: uniform | log_uniform | int_uniform; "" for a list
 	Min    float64 // range form: the bounds, both included (integers for int_uniform)
 	Max    float64
 	Steps  int // range form: the number of grid points; 0 for a continuous range (random search only)

@@ -3,7 +3,9 @@ package data
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -96,7 +98,8 @@ var sourceDefaults = map[string]defaults{
 
 // Normalize checks o and fills in the source's defaults: split sizes, the
 // default path, and synthetic's classes and dimension. Relative paths are
-// made absolute, so that equal data map to equal Options. Load calls it;
+// made absolute and a leading "~/" is the home directory, so that equal
+// data map to equal Options. Load calls it;
 // it is exported so that a spec validator can report bad options before
 // anything runs.
 func (o Options) Normalize() (Options, error) {
@@ -144,7 +147,15 @@ func (o Options) Normalize() (Options, error) {
 			return o, badOptions("%s: a path is required", o.Source)
 		}
 	}
-	p, err := filepath.Abs(o.Path)
+	p := o.Path
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return o, badOptions("%s: path %q: %v", o.Source, o.Path, err)
+		}
+		p = filepath.Join(home, rest)
+	}
+	p, err := filepath.Abs(p)
 	if err != nil {
 		return o, badOptions("%s: path %q: %v", o.Source, o.Path, err)
 	}

@@ -15,6 +15,8 @@ func TestOptionsNormalize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
 	tests := []struct {
 		name    string
 		in      Options
@@ -24,6 +26,7 @@ func TestOptionsNormalize(t *testing.T) {
 		{"cifar10 defaults", Options{Source: "cifar10", Path: "/x/cifar"}, Options{Source: "cifar10", Path: "/x/cifar", Train: 49000, Val: 1000, Test: 1000}, ""},
 		{"fashion-mnist default path", Options{Source: "fashion-mnist"}, Options{Source: "fashion-mnist", Path: DefaultFashionMNISTPath, Train: 59000, Val: 1000, Test: 1000}, ""},
 		{"mnist relative path", Options{Source: "mnist", Path: "testdata/mnist-gz", Train: 10}, Options{Source: "mnist", Path: abs, Train: 10, Val: 1000, Test: 1000}, ""},
+		{"home", Options{Source: "cifar10", Path: "~/c"}, Options{Source: "cifar10", Path: filepath.Join(home, "c"), Train: 49000, Val: 1000, Test: 1000}, ""},
 		{"embedded", Options{Source: "embedded", Test: 500}, Options{Source: "embedded", Train: 9000, Val: 1000, Test: 500}, ""},
 		{"synthetic", Options{Source: "synthetic", Seed: 3}, Options{Source: "synthetic", Train: 4000, Val: 500, Test: 500, Seed: 3, Classes: 10, Dim: 100}, ""},
 		{"unknown source", Options{Source: "cifar100"}, Options{}, `unknown source "cifar100"`},

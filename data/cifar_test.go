@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -286,19 +285,7 @@ func TestCIFAR10BadInput(t *testing.T) {
 			o := tt.o
 			o.Source, o.Path = SourceCIFAR10, tt.setup(t)
 			o.Train, o.Val, o.Test = max(o.Train, 10), max(o.Val, 2), max(o.Test, 3)
-			ds, err := Load(t.Context(), o)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			t.Log(err)
-			if ds != nil {
-				t.Errorf("got a Dataset with the error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			checkLoadErr(t, o, tt.wantErr, tt.want)
 		})
 	}
 }

@@ -3,9 +3,11 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -176,4 +178,23 @@ func cifarRecords(n, seed int) (bin, pixels, labels []byte) {
 		}
 	}
 	return bin, pixels, labels
+}
+
+// checkLoadErr loads o and checks that it fails with wantErr and a message
+// that mentions every string of want.
+func checkLoadErr(t *testing.T, o Options, wantErr error, want []string) {
+	t.Helper()
+	ds, err := Load(t.Context(), o)
+	if !errors.Is(err, wantErr) {
+		t.Fatalf("err = %v, want %v", err, wantErr)
+	}
+	t.Log(err)
+	if ds != nil {
+		t.Errorf("got a Dataset with the error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
 }

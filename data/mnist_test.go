@@ -158,19 +158,7 @@ func TestIDXBadInput(t *testing.T) {
 				tt.mutate(t, dir)
 			}
 			o := Options{Source: SourceMNIST, Path: dir, Train: max(tt.o.Train, 8), Val: max(tt.o.Val, 2), Test: max(tt.o.Test, 3)}
-			ds, err := Load(t.Context(), o)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			t.Log(err)
-			if ds != nil {
-				t.Errorf("got a Dataset with the error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			checkLoadErr(t, o, tt.wantErr, tt.want)
 		})
 	}
 }

@@ -170,6 +170,22 @@ func (u *unpickler) arg(n int) ([]byte, error) {
 	return a, nil
 }
 
+// le returns the next argument: one byte, or if long a little-endian uint32.
+func (u *unpickler) le(long bool) (uint32, error) {
+	if !long {
+		a, err := u.arg(1)
+		if err != nil {
+			return 0, err
+		}
+		return uint32(a[0]), nil
+	}
+	a, err := u.arg(4)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(a), nil
+}
+
 // line returns the next '\n'-terminated argument, without the newline.
 func (u *unpickler) line() (string, error) {
 	const maxLine = 256
@@ -279,60 +295,31 @@ func (u *unpickler) step(op byte) error {
 	case opNewtrue, opNewfalse:
 		u.push(op == opNewtrue)
 	case opShortBinstring, opBinstring:
-		n := 0
-		if op == opShortBinstring {
-			a, err := u.arg(1)
-			if err != nil {
-				return err
-			}
-			n = int(a[0])
-		} else {
-			a, err := u.arg(4)
-			if err != nil {
-				return err
-			}
-			n = int(int32(binary.LittleEndian.Uint32(a)))
+		n, err := u.le(op == opBinstring)
+		if err != nil {
+			return err
 		}
-		s, err := u.arg(n)
+		s, err := u.arg(int(int32(n))) // BINSTRING's length is signed: arg rejects < 0
 		if err != nil {
 			return err
 		}
 		u.push(pyStr(s))
-	case opBinint1, opBinint2, opBinint:
-		size := 1
-		if op == opBinint2 {
-			size = 2
-		} else if op == opBinint {
-			size = 4
-		}
-		a, err := u.arg(size)
+	case opBinint1, opBinint:
+		v, err := u.le(op == opBinint)
 		if err != nil {
 			return err
 		}
-		var v int64
-		switch size {
-		case 1:
-			v = int64(a[0])
-		case 2:
-			v = int64(binary.LittleEndian.Uint16(a))
-		default:
-			v = int64(int32(binary.LittleEndian.Uint32(a)))
+		u.push(int64(int32(v))) // BININT is signed; BININT1 < 256 either way
+	case opBinint2:
+		a, err := u.arg(2)
+		if err != nil {
+			return err
 		}
-		u.push(v)
+		u.push(int64(binary.LittleEndian.Uint16(a)))
 	case opBinput, opLongBinput, opBinget, opLongBinget:
-		var i uint32
-		if op == opBinput || op == opBinget {
-			a, err := u.arg(1)
-			if err != nil {
-				return err
-			}
-			i = uint32(a[0])
-		} else {
-			a, err := u.arg(4)
-			if err != nil {
-				return err
-			}
-			i = binary.LittleEndian.Uint32(a)
+		i, err := u.le(op == opLongBinput || op == opLongBinget)
+		if err != nil {
+			return err
 		}
 		if op == opBinget || op == opLongBinget {
 			v, ok := u.memo[i]

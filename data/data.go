@@ -96,6 +96,9 @@ var sourceDefaults = map[string]defaults{
 	SourceSynthetic:    {4000, 500, 500},
 }
 
+// maxSynthetic bounds the float32 values of synthetic data (4 GB).
+const maxSynthetic = 1 << 30
+
 // Normalize checks o and fills in the source's defaults: split sizes, the
 // default path, and synthetic's classes and dimension. Relative paths are
 // made absolute and a leading "~/" is the home directory, so that equal
@@ -128,6 +131,9 @@ func (o Options) Normalize() (Options, error) {
 		}
 		if o.Dim == 0 {
 			o.Dim = 100
+		}
+		if n := int64(o.Train) + int64(o.Val) + int64(o.Test); n*int64(o.Dim) > maxSynthetic {
+			return o, badOptions("synthetic: %d images of %d features: more than %d values", n, o.Dim, maxSynthetic)
 		}
 	} else if o.Seed != 0 || o.Classes != 0 || o.Dim != 0 {
 		return o, badOptions("%s: seed, classes and dim apply to synthetic data only", o.Source)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 )
 
 // IDX is the file format of MNIST and Fashion-MNIST: a big-endian header
@@ -19,7 +20,7 @@ import (
 
 const (
 	idxUbyte    = 0x08
-	maxItemSize = 1 << 24 // bytes in one item (one image): far above 28x28
+	maxItemSize = 1 << 20 // bytes in one item (one image): far above 28x28
 )
 
 // idxReader streams the items of one IDX file.
@@ -122,9 +123,11 @@ func (x *idxReader) each(ctx context.Context, n int, fn func(first int, items []
 		free <- make([]byte, per*x.itemSize)
 	}
 	full := make(chan chunk, nbuf)
-	done := make(chan struct{})
-	defer close(done)
+	done := make(chan struct{})   // closed when fn is done with the chunks
+	exited := make(chan struct{}) // closed when the reader has returned
+	defer func() { close(done); <-exited }()
 	go func() {
+		defer close(exited)
 		defer close(full)
 		send := func(c chunk) bool {
 			select {
@@ -169,6 +172,44 @@ func (x *idxReader) each(ctx context.Context, n int, fn func(first int, items []
 		free <- c.b[:cap(c.b)]
 	}
 	return nil // not reached: the reader always ends with a status
+}
+
+// checkSize checks, before anything is allocated for the items, that the
+// file f has the size the header declares: a raw file by its size, a gzip
+// file by the uncompressed size (mod 2^32) in its trailer (so a gzip file
+// must be one member, as every distributed IDX file is). It returns nil if
+// f cannot tell (no Stat or ReadAt).
+func (x *idxReader) checkSize(f io.Reader) error {
+	st, ok1 := f.(interface{ Stat() (fs.FileInfo, error) })
+	ra, ok2 := f.(io.ReaderAt)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	fi, err := st.Stat()
+	if err != nil {
+		return nil
+	}
+	want := x.itemOffset(x.count())
+	if !x.gz {
+		switch size := fi.Size(); {
+		case size < want:
+			return x.bad(size, "truncated: the header declares %d items of %d bytes, the file ends after %d", x.count(), x.itemSize, (size-x.hdrLen)/int64(x.itemSize))
+		case size > want:
+			return x.bad(want, "oversized: data continues after the %d items its header declares", x.count())
+		}
+		return nil
+	}
+	var trailer [4]byte
+	if fi.Size() < 18 {
+		return badData(x.name, -1, "truncated gzip file of %d bytes", fi.Size())
+	}
+	if _, err := ra.ReadAt(trailer[:], fi.Size()-4); err != nil {
+		return fmt.Errorf("data: read %q: %w", x.name, err)
+	}
+	if isize := binary.LittleEndian.Uint32(trailer[:]); isize != uint32(want) {
+		return badData(x.name, fi.Size()-4, "gzip trailer: %d bytes uncompressed (mod 2^32), but the header declares %d items of %d bytes (%d bytes): truncated, or not one gzip member", isize, x.count(), x.itemSize, want)
+	}
+	return nil
 }
 
 // checkEnd checks that the file ends where its header says.

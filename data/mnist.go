@@ -65,6 +65,9 @@ func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string
 		if *s.dst, err = openIDX(f, fname, s.ndim); err != nil {
 			return nil, err
 		}
+		if err := (*s.dst).checkSize(f); err != nil {
+			return nil, err
+		}
 	}
 	if err := set.check(o); err != nil {
 		return nil, err

@@ -136,15 +136,15 @@ func TestIDXBadInput(t *testing.T) {
 		}, Options{}, ErrBadData, []string{trainImagesFile, "magic number 0x00000801"}},
 		{"zero dimension", mnistRawFixure, edit(trainImagesFile, setByte(11, 0)), Options{}, ErrBadData, []string{trainImagesFile, "offset 8", "dimension 1 is 0"}},
 		{"huge dimension", mnistRawFixure, edit(trainImagesFile, setByte(12, 0x7f)), Options{}, ErrBadData, []string{trainImagesFile, "offset 12", "dimension 2"}},
-		{"train and test sizes differ", mnistRawFixure, edit(testImagesFile, setByte(11, 27)), Options{}, ErrBadData, []string{testImagesFile, "are 27x28"}},
+		{"train and test sizes differ", mnistRawFixure, edit(testImagesFile, func(b []byte) []byte { b[11] = 27; return b[:16+4*27*28] }), Options{}, ErrBadData, []string{testImagesFile, "are 27x28"}},
 		{"truncated raw", mnistRawFixure, edit(trainImagesFile, func(b []byte) []byte { return b[:len(b)-10] }), Options{}, ErrBadData, []string{trainImagesFile, "truncated", "offset 9414"}},
 		{"oversized raw", mnistRawFixure, edit(testImagesFile, func(b []byte) []byte { return append(b, 1, 2) }), Options{}, ErrBadData, []string{testImagesFile, "oversized", "offset 3152"}},
 		{"header only", mnistRawFixure, edit(trainLabelsFile, func(b []byte) []byte { return b[:6] }), Options{}, ErrBadData, []string{trainLabelsFile, "offset 4", "truncated"}},
 		{"truncated gzip", mnistGzFixture, edit(trainImagesFile+".gz", func(b []byte) []byte { return b[:len(b)/2] }), Options{}, ErrBadData, []string{trainImagesFile + ".gz"}},
 		{"corrupt gzip", mnistGzFixture, edit(trainImagesFile+".gz", func(b []byte) []byte { b[len(b)/2] ^= 0xff; return b }), Options{}, ErrBadData, []string{trainImagesFile + ".gz"}},
 		{"gzip checksum", mnistGzFixture, edit(testLabelsFile+".gz", func(b []byte) []byte { b[len(b)-5] ^= 1; return b }), Options{}, ErrBadData, []string{testLabelsFile + ".gz", "corrupt gzip"}},
-		{"oversized gzip", mnistRawFixure, regzip(testImagesFile, func(b []byte) []byte { return append(b, make([]byte, 784)...) }), Options{}, ErrBadData, []string{testImagesFile + ".gz", "oversized", "offset 3152"}},
-		{"truncated gzip content", mnistRawFixure, regzip(trainImagesFile, func(b []byte) []byte { return b[:16+5*img] }), Options{}, ErrBadData, []string{trainImagesFile + ".gz", "truncated", "offset 3936"}},
+		{"oversized gzip", mnistRawFixure, regzip(testImagesFile, func(b []byte) []byte { return append(b, make([]byte, 784)...) }), Options{}, ErrBadData, []string{testImagesFile + ".gz", "gzip trailer: 3936 bytes uncompressed", "declares 4 items of 784 bytes"}},
+		{"truncated gzip content", mnistRawFixure, regzip(trainImagesFile, func(b []byte) []byte { return b[:16+5*img] }), Options{}, ErrBadData, []string{trainImagesFile + ".gz", "gzip trailer: 3936 bytes uncompressed", "declares 12 items"}},
 		{"label out of range", mnistRawFixure, edit(trainLabelsFile, setByte(8+3, 10)), Options{}, ErrBadData, []string{trainLabelsFile, "offset 11", "label 10 of image 3"}},
 		{"test label out of range", mnistGzFixture, regzipGz(testLabelsFile, setByte(8+2, 200)), Options{}, ErrBadData, []string{testLabelsFile, "offset 10", "label 200 of image 2"}},
 		{"fewer labels", mnistRawFixure, edit(trainLabelsFile, func(b []byte) []byte { b[7] = 11; return b[:len(b)-1] }), Options{}, ErrBadData, []string{trainLabelsFile, "11 labels for the 12 images"}},
@@ -159,6 +159,55 @@ func TestIDXBadInput(t *testing.T) {
 			}
 			o := Options{Source: SourceMNIST, Path: dir, Train: max(tt.o.Train, 8), Val: max(tt.o.Val, 2), Test: max(tt.o.Test, 3)}
 			checkLoadErr(t, o, tt.wantErr, tt.want)
+		})
+	}
+}
+
+// TestIDXStreamChecks checks the end-of-data checks of each, which catch
+// what checkSize cannot see ahead: files that cannot tell their size, and
+// gzip trailers that lie.
+func TestIDXStreamChecks(t *testing.T) {
+	raw := readFile(t, filepath.Join(mnistRawFixure, testImagesFile)) // 4 images
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	tests := []struct {
+		name string
+		file []byte
+		want string // "" = no error
+	}{
+		{"raw", raw, ""},
+		{"gzip", gz(raw), ""},
+		{"raw truncated", raw[:len(raw)-1], "offset 3151: truncated"},
+		{"raw oversized", append(slices.Clone(raw), 0), "offset 3152: oversized"},
+		{"gzip truncated content", gz(raw[:16+784]), "uncompressed offset 800: truncated"},
+		{"gzip oversized content", gz(append(slices.Clone(raw), 0)), "uncompressed offset 3152: oversized"},
+		{"gzip truncated stream", gz(raw)[:100], "truncated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, err := openIDX(bytes.NewReader(tt.file), "f", 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			err = x.each(t.Context(), 2, func(first int, items []byte) error {
+				got = append(got, items...)
+				return nil
+			})
+			if tt.want == "" {
+				if err != nil || !bytes.Equal(got, raw[16:16+2*784]) {
+					t.Fatalf("err = %v, %d bytes of the first two images", err, len(got))
+				}
+				return
+			}
+			if !errors.Is(err, ErrBadData) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want ErrBadData with %q", err, tt.want)
+			}
 		})
 	}
 }

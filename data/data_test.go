@@ -39,6 +39,7 @@ func TestOptionsNormalize(t *testing.T) {
 		{"seed on real data", Options{Source: "embedded", Seed: 1}, Options{}, "synthetic data only"},
 		{"dim on real data", Options{Source: "cifar10", Path: "/x", Dim: 3}, Options{}, "synthetic data only"},
 		{"one class", Options{Source: "synthetic", Classes: 1}, Options{}, "classes >= 2"},
+		{"synthetic too large", Options{Source: "synthetic", Train: 1 << 30, Dim: 2}, Options{}, "more than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,9 +27,15 @@ func newBuilder(ds *Dataset, nTrain, nVal, nTest int) *builder {
 	for _, s := range ds.Shape {
 		d *= s
 	}
-	mk := func(n int) Split { return Split{X: make([]float32, n*d), Y: make([]int, n), N: n, D: d} }
-	ds.Train, ds.Val, ds.Test = mk(nTrain), mk(nVal), mk(nTest)
+	ds.Train, ds.Val, ds.Test = newSplit(nTrain, d), newSplit(nVal, d), newSplit(nTest, d)
 	return &builder{ds: ds, d: d, sums: make([]uint64, d)}
+}
+
+// newSplit allocates a split of n rows of d features.
+func newSplit(n, d int) Split {
+	s := Split{X: make([]float32, n*d), Y: make([]int, n), N: n, D: d}
+	adviseHugePages(s.X)
+	return s
 }
 
 // trainImages stores the training-side images first, first+1, ... whose

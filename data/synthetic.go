@@ -80,8 +80,7 @@ func synthetic(ctx context.Context, o Options) (*Dataset, error) {
 		}
 		return nil
 	}
-	mk := func(n int) Split { return Split{X: make([]float32, n*d), Y: make([]int, n), N: n, D: d} }
-	ds.Train, ds.Val, ds.Test = mk(o.Train), mk(o.Val), mk(o.Test)
+	ds.Train, ds.Val, ds.Test = newSplit(o.Train, d), newSplit(o.Val, d), newSplit(o.Test, d)
 	train := rand.New(rand.NewPCG(o.Seed, streamTrain))
 	for _, s := range []*Split{&ds.Train, &ds.Val} {
 		if err := draw(train, s); err != nil {

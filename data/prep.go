@@ -71,7 +71,7 @@ func (b *builder) testImages(first int, src []byte) {
 	}
 }
 
-// label stores the class of training-side image i.
+// trainLabel stores the class of training-side image i.
 func (b *builder) trainLabel(i, y int) {
 	if nt := b.ds.Train.N; i < nt {
 		b.ds.Train.Y[i] = y
@@ -80,12 +80,14 @@ func (b *builder) trainLabel(i, y int) {
 	}
 }
 
+// testLabel stores the class of test-side image i.
 func (b *builder) testLabel(i, y int) {
 	if i < b.ds.Test.N {
 		b.ds.Test.Y[i] = y
 	}
 }
 
+// addSums adds a reader's per-feature sums of training rows.
 func (b *builder) addSums(s []uint64) {
 	b.mu.Lock()
 	for j, v := range s {

@@ -289,3 +289,44 @@ func TestCIFAR10BadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestFindCIFARDir(t *testing.T) {
+	root := t.TempDir()
+	mk := func(dir string, files ...string) string {
+		p := filepath.Join(root, dir)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(p, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	mk("both/cifar-10-batches-bin", "data_batch_1.bin")
+	mk("both/cifar-10-batches-py", "data_batch_1")
+	mk("py-only/cifar-10-batches-py", "data_batch_1")
+	mk("bin-only/cifar-10-batches-bin", "data_batch_1.bin")
+	tests := []struct {
+		path, wantDir string
+		wantBinary    bool
+	}{
+		{"both", "both/cifar-10-batches-bin", true},
+		{"py-only", "py-only/cifar-10-batches-py", false},
+		{"bin-only", "bin-only/cifar-10-batches-bin", true},
+		{"py-only/cifar-10-batches-py", "py-only/cifar-10-batches-py", false},
+		{"both/cifar-10-batches-bin", "both/cifar-10-batches-bin", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			dir, binary, err := findCIFARDir(filepath.Join(root, tt.path))
+			if err != nil || dir != filepath.Join(root, tt.wantDir) || binary != tt.wantBinary {
+				t.Errorf("findCIFARDir = %q, %v, %v; want %q, %v", dir, binary, err, tt.wantDir, tt.wantBinary)
+			}
+		})
+	}
+	if _, _, err := findCIFARDir(mk("empty")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("empty dir: err = %v, want ErrNotFound", err)
+	}
+}

@@ -72,10 +72,7 @@ type (
 	pyStr   []byte // a Python 2 str; aliases the input
 	pyTuple []any
 	pyList  struct{ items []any }
-	pyDict  struct {
-		keys []string
-		vals []any
-	} // keys in insertion order
+	pyDict  map[string]any // keys are Python 2 strs
 	pyGlobal string // "module.name"
 	pyDtype  struct {
 		str   string // "u1"
@@ -87,13 +84,6 @@ type (
 		built bool
 	}
 )
-
-func (d *pyDict) get(k string) (any, bool) {
-	if i := slices.Index(d.keys, k); i >= 0 {
-		return d.vals[i], true
-	}
-	return nil, false
-}
 
 // pyRepr shows a str or an int as Python would, other values by type.
 func pyRepr(v any) string {
@@ -125,7 +115,7 @@ func typeName(v any) string {
 		return "tuple"
 	case *pyList:
 		return "list"
-	case *pyDict:
+	case pyDict:
 		return "dict"
 	case pyGlobal:
 		return string(v)
@@ -285,7 +275,7 @@ func (u *unpickler) step(op byte) error {
 	case opMark:
 		u.marks = append(u.marks, len(u.stack))
 	case opEmptyDict:
-		u.push(&pyDict{})
+		u.push(pyDict{})
 	case opEmptyList:
 		u.push(&pyList{})
 	case opEmptyTuple:
@@ -407,7 +397,7 @@ func (u *unpickler) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		d, ok := t.(*pyDict)
+		d, ok := t.(pyDict)
 		if !ok {
 			return u.errf("set item of %s, want a dict", typeName(t))
 		}
@@ -416,11 +406,10 @@ func (u *unpickler) step(op byte) error {
 			if !ok {
 				return u.errf("dict key is %s, want a str", typeName(items[i]))
 			}
-			if _, dup := d.get(string(k)); dup {
+			if _, dup := d[string(k)]; dup {
 				return u.errf("duplicate dict key %q", k)
 			}
-			d.keys = append(d.keys, string(k))
-			d.vals = append(d.vals, items[i+1])
+			d[string(k)] = items[i+1]
 		}
 	case opReduce:
 		args, err := u.pop()
@@ -546,14 +535,14 @@ func parseCIFARPickle(b []byte, name string) (cifarBatch, error) {
 	if err != nil {
 		return cifarBatch{}, err
 	}
-	d, ok := v.(*pyDict)
+	d, ok := v.(pyDict)
 	if !ok {
 		return cifarBatch{}, badData(name, -1, "the pickle holds %s, want a dict (a CIFAR-10 batch)", typeName(v))
 	}
 	keyErr := func(k, format string, args ...any) error {
 		return badData(name, -1, "key %q: %s", k, fmt.Sprintf(format, args...))
 	}
-	dv, ok := d.get("data")
+	dv, ok := d["data"]
 	if !ok {
 		return cifarBatch{}, keyErr("data", "missing: not a CIFAR-10 batch")
 	}
@@ -565,7 +554,7 @@ func parseCIFARPickle(b []byte, name string) (cifarBatch, error) {
 		return cifarBatch{}, keyErr("data", "shape %v, want (n, %d) with 1 <= n <= %d", a.shape, cifarPixels, cifarBatchMax)
 	}
 	n := a.shape[0]
-	lv, ok := d.get("labels")
+	lv, ok := d["labels"]
 	if !ok {
 		return cifarBatch{}, keyErr("labels", "missing: not a CIFAR-10 batch")
 	}

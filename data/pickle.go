@@ -69,11 +69,11 @@ const (
 // Python values, as far as a CIFAR-10 batch needs them. None is nil, a bool
 // is bool, an int is int64.
 type (
-	pyStr   []byte // a Python 2 str; aliases the input
-	pyTuple []any
-	pyList  struct{ items []any }
-	pyDict  map[string]any // keys are Python 2 strs
-	pyGlobal string // "module.name"
+	pyStr    []byte // a Python 2 str; aliases the input
+	pyTuple  []any
+	pyList   struct{ items []any }
+	pyDict   map[string]any // keys are Python 2 strs
+	pyGlobal string         // "module.name"
 	pyDtype  struct {
 		str   string // "u1"
 		built bool

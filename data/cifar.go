@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -66,6 +67,28 @@ func parseCIFARBinary(b []byte, name string) (cifarBatch, error) {
 	return cifarBatch{name: name, n: n, labels: labels, px: b, stride: cifarRecord, off: 1}, nil
 }
 
+// readAtMost reads the file name, which must hold at most limit bytes: a
+// larger file is an ErrBadData error, found before it is read.
+func readAtMost(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("data: cifar10: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("data: cifar10: %w", err)
+	}
+	if fi.Size() > limit {
+		return nil, badData(name, limit, "oversized: %d bytes, more than a CIFAR-10 batch of %d images can be (%d)", fi.Size(), cifarBatchMax, limit)
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("data: read %q: %w", name, err)
+	}
+	return b, nil
+}
+
 // findCIFARDir finds the batches folder at or below path: path itself if it
 // holds data_batch_1.bin or data_batch_1, else its cifar-10-batches-bin or
 // cifar-10-batches-py subfolder (bin first: it needs no parsing).
@@ -106,9 +129,12 @@ func loadCIFAR10(ctx context.Context, o Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	parse := parseCIFARPickle
+	// The largest file a batch can be: 10000 records, or 10000 images plus
+	// the pickle's labels, file names and opcodes (about 0.5 MB in the real
+	// files).
+	parse, maxSize := parseCIFARPickle, int64(cifarBatchMax*cifarPixels+4<<20)
 	if binary {
-		parse = parseCIFARBinary
+		parse, maxSize = parseCIFARBinary, cifarBatchMax*cifarRecord
 	}
 	// Every file must be there, needed or not: a partial folder is an error.
 	names := make([]string, cifarBatches+1) // training batches, then the test batch
@@ -134,9 +160,9 @@ func loadCIFAR10(ctx context.Context, o Options) (*Dataset, error) {
 			if errs[i] = ctx.Err(); errs[i] != nil {
 				return
 			}
-			b, err := os.ReadFile(name)
+			b, err := readAtMost(name, maxSize)
 			if err != nil {
-				errs[i] = fmt.Errorf("data: cifar10: %w", err)
+				errs[i] = err
 				return
 			}
 			batches[i], errs[i] = parse(b, name)

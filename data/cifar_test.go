@@ -256,7 +256,8 @@ func TestCIFAR10BadInput(t *testing.T) {
 		{"more than 10000 records", edit(binDir, "data_batch_5.bin", func([]byte) []byte {
 			b, _, _ := cifarRecords(cifarBatchMax+1, 1)
 			return b
-		}), Options{}, ErrBadData, []string{"data_batch_5.bin", "oversized", "offset 30730000"}},
+		}), Options{}, ErrBadData, []string{"data_batch_5.bin", "oversized: 30733073 bytes", "offset 30730000"}},
+		{"py oversized", edit(pyDir, "test_batch", func(b []byte) []byte { return append(b, make([]byte, 35<<20)...) }), Options{}, ErrBadData, []string{"test_batch", "oversized", "more than a CIFAR-10 batch"}},
 		{"label out of range", edit(binDir, "data_batch_1.bin", setByte(cifarRecord, 10)), Options{}, ErrBadData, []string{"data_batch_1.bin", "offset 3073", "label 10 of record 1"}},
 		{"too many train", edit(binDir, "data_batch_1.bin", func(b []byte) []byte { return b }), Options{Train: 16, Val: 3}, ErrBadOptions, []string{"train 16 + val 3", "hold 18"}},
 		{"too many test", edit(pyDir, "test_batch", func(b []byte) []byte { return b }), Options{Test: 7}, ErrBadOptions, []string{"test_batch", "holds 6"}},

@@ -5,9 +5,9 @@ import (
 	"fmt"
 )
 
-// Sentinel errors. Every error returned by this package wraps exactly one of
-// them; inspect with errors.Is. The CLI maps all three to exit code 2 (bad
-// data).
+// Sentinel errors. Every error about the data or the options wraps exactly
+// one of them; inspect with errors.Is. The CLI maps all three to exit code 2
+// (bad data). Context and operating-system errors are passed on wrapped.
 var (
 	// ErrNotFound: a data set directory or one of its files does not exist.
 	ErrNotFound = errors.New("data set file not found")

@@ -33,9 +33,7 @@ func newBuilder(ds *Dataset, nTrain, nVal, nTest int) *builder {
 
 // newSplit allocates a split of n rows of d features.
 func newSplit(n, d int) Split {
-	s := Split{X: make([]float32, n*d), Y: make([]int, n), N: n, D: d}
-	adviseHugePages(s.X)
-	return s
+	return Split{X: make([]float32, n*d), Y: make([]int, n), N: n, D: d}
 }
 
 // trainImages stores the training-side images first, first+1, ... whose

@@ -1,0 +1,397 @@
+package results
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// This file is the whole on-disk layout of a results database. Nothing else
+// in the package names a bucket or builds a key.
+//
+// Root buckets:
+//
+//	meta                      bucket
+//	  "schema"                uint64 big-endian: schemaVersion
+//	sweeps                    bucket, one nested bucket per sweep, keyed by the sweep's name
+//	  <name>                  bucket
+//	    "sweep"               JSON of Sweep (without Spec and Canonical)
+//	    "spec"                raw bytes: the spec as written
+//	    "canonical"           raw bytes: search's canonical form of the spec
+//	    trials                bucket: trial number (uint64 big-endian) -> JSON of Trial
+//	    keys                  bucket: trial key (string) -> trial number (uint64 big-endian)
+//	    open                  bucket: number -> status (string), for every trial not finished
+//	                          (pending, running, interrupted): what Claim scans
+//	    done                  bucket: number -> val_acc, val_loss (2 x float64 bits, big-endian),
+//	                          for every done trial: what ranking for kept models scans
+//	    history               bucket: number -> history encoding (below)
+//	    checkpoints           bucket: blob (below) of each unfinished trial's checkpoint encoding
+//	    models                bucket: blob (below) of the model encoding of the best Keep done trials
+//
+// A blob is a large value split in chunks so that bbolt never needs a long
+// run of free pages for it (which fragments the file and grows it): keys are
+// trial number (8 bytes big-endian) + chunk index (4 bytes big-endian);
+// chunk 0 holds the total length (uint64 big-endian), chunks 1.. hold up to
+// blobChunk bytes each.
+//
+// Binary encodings, all starting with a one-byte format version (1):
+//
+//	history     1, uvarint n, n rows of 7 x 8 bytes big-endian:
+//	            epoch (float64 bits), iteration (uint64), learning rate, loss,
+//	            train acc, val acc, val loss (float64 bits)
+//	checkpoint  1, epoch (float64 bits, 8 bytes), iteration (uint64, 8 bytes), data (the rest)
+//	model       1, uvarint tensor count, per tensor: uvarint len + name, uvarint len + dtype,
+//	            uvarint rank, rank uvarint dims, uvarint len + data (little-endian values)
+//
+// JSON records are decoded with encoding/json; any decoding failure is ErrCorrupt.
+// Large byte arrays (checkpoints, weights) are never inside JSON.
+
+// schemaVersion is the layout this code reads and writes. A file with a
+// higher version is refused with ErrSchema.
+const schemaVersion = 1
+
+var (
+	bucketMeta   = []byte("meta")
+	keySchema    = []byte("schema")
+	bucketSweeps = []byte("sweeps")
+
+	keySweep       = []byte("sweep")
+	keySpec        = []byte("spec")
+	keyCanonical   = []byte("canonical")
+	bucketTrials   = []byte("trials")
+	bucketKeys     = []byte("keys")
+	bucketOpen     = []byte("open")
+	bucketDone     = []byte("done")
+	bucketHistory  = []byte("history")
+	bucketCkpt     = []byte("checkpoints")
+	bucketModels   = []byte("models")
+	sweepSubBucket = [][]byte{bucketTrials, bucketKeys, bucketOpen, bucketDone, bucketHistory, bucketCkpt, bucketModels}
+)
+
+const encodingV1 = 1
+
+// itob is the key of trial number n.
+func itob(n int) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	return b[:]
+}
+
+// btoi decodes a trial-number key or value.
+func btoi(b []byte) (int, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%w: trial number of %d bytes", ErrCorrupt, len(b))
+	}
+	v := binary.BigEndian.Uint64(b)
+	if v > math.MaxInt32 {
+		return 0, fmt.Errorf("%w: trial number %d out of range", ErrCorrupt, v)
+	}
+	return int(v), nil
+}
+
+// encodeDone is the value of a done trial in the done bucket.
+func encodeDone(m Metrics) []byte {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], math.Float64bits(m.ValAcc))
+	binary.BigEndian.PutUint64(b[8:], math.Float64bits(m.ValLoss))
+	return b[:]
+}
+
+func decodeDone(b []byte) (valAcc, valLoss float64, err error) {
+	if len(b) != 16 {
+		return 0, 0, fmt.Errorf("%w: done index entry of %d bytes", ErrCorrupt, len(b))
+	}
+	return math.Float64frombits(binary.BigEndian.Uint64(b[:8])), math.Float64frombits(binary.BigEndian.Uint64(b[8:])), nil
+}
+
+const historyRow = 7 * 8
+
+// encodeHistory encodes a history.
+func encodeHistory(h []Epoch) []byte {
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(h)*historyRow)
+	b = append(b, encodingV1)
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	for _, e := range h {
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(e.Epoch))
+		b = binary.BigEndian.AppendUint64(b, uint64(int64(e.Iteration)))
+		for _, f := range [...]float64{e.LearningRate, e.Loss, e.TrainAcc, e.ValAcc, e.ValLoss} {
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(f))
+		}
+	}
+	return b
+}
+
+// decodeHistory decodes a history; the result does not alias b.
+func decodeHistory(b []byte) ([]Epoch, error) {
+	if len(b) == 0 || b[0] != encodingV1 {
+		return nil, fmt.Errorf("%w: history: unknown encoding", ErrCorrupt)
+	}
+	n, k := binary.Uvarint(b[1:])
+	if k <= 0 {
+		return nil, fmt.Errorf("%w: history: bad length", ErrCorrupt)
+	}
+	b = b[1+k:]
+	if uint64(len(b))%historyRow != 0 || uint64(len(b))/historyRow != n {
+		return nil, fmt.Errorf("%w: history: %d rows announced, %d bytes of rows", ErrCorrupt, n, len(b))
+	}
+	h := make([]Epoch, n)
+	f := func(i int) float64 { return math.Float64frombits(binary.BigEndian.Uint64(b[i*8:])) }
+	for i := range h {
+		h[i] = Epoch{
+			Epoch:        f(0),
+			Iteration:    int(int64(binary.BigEndian.Uint64(b[8:]))),
+			LearningRate: f(2), Loss: f(3), TrainAcc: f(4), ValAcc: f(5), ValLoss: f(6),
+		}
+		b = b[historyRow:]
+	}
+	return h, nil
+}
+
+// encodeCheckpoint encodes a checkpoint.
+func encodeCheckpoint(ck Checkpoint) []byte {
+	b := make([]byte, 0, 17+len(ck.Data))
+	b = append(b, encodingV1)
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(ck.Epoch))
+	b = binary.BigEndian.AppendUint64(b, uint64(int64(ck.Iteration)))
+	return append(b, ck.Data...)
+}
+
+// decodeCheckpoint decodes a checkpoint; the result does not alias b.
+func decodeCheckpoint(b []byte) (*Checkpoint, error) {
+	if len(b) < 17 || b[0] != encodingV1 {
+		return nil, fmt.Errorf("%w: checkpoint: bad header", ErrCorrupt)
+	}
+	return &Checkpoint{
+		Epoch:     math.Float64frombits(binary.BigEndian.Uint64(b[1:])),
+		Iteration: int(int64(binary.BigEndian.Uint64(b[9:]))),
+		Data:      append([]byte(nil), b[17:]...),
+	}, nil
+}
+
+// dtypeSize is the size in bytes of one value of a tensor's dtype.
+func dtypeSize(dtype string) int {
+	switch dtype {
+	case "float32":
+		return 4
+	case "float64":
+		return 8
+	}
+	return 0
+}
+
+// checkTensor reports whether t's data has the length its shape and dtype say.
+func checkTensor(t *Tensor) error {
+	size := dtypeSize(t.DType)
+	if size == 0 {
+		return fmt.Errorf("tensor %q: dtype %q is not float32 or float64", t.Name, t.DType)
+	}
+	n := uint64(1)
+	for _, d := range t.Shape {
+		if d < 0 || (d > 0 && n > math.MaxInt32/uint64(d)) {
+			return fmt.Errorf("tensor %q: bad shape %v", t.Name, t.Shape)
+		}
+		n *= uint64(d)
+	}
+	if uint64(len(t.Data)) != n*uint64(size) {
+		return fmt.Errorf("tensor %q: shape %v of %s needs %d bytes, has %d", t.Name, t.Shape, t.DType, n*uint64(size), len(t.Data))
+	}
+	return nil
+}
+
+// encodeModel encodes m, checking every tensor's length against its shape.
+func encodeModel(m *Model) ([]byte, error) {
+	size := 1 + binary.MaxVarintLen64
+	for i := range m.Tensors {
+		t := &m.Tensors[i]
+		if err := checkTensor(t); err != nil {
+			return nil, err
+		}
+		size += len(t.Name) + len(t.DType) + len(t.Data) + (4+len(t.Shape))*binary.MaxVarintLen64
+	}
+	b := make([]byte, 0, size)
+	b = append(b, encodingV1)
+	b = binary.AppendUvarint(b, uint64(len(m.Tensors)))
+	for _, t := range m.Tensors {
+		b = binary.AppendUvarint(b, uint64(len(t.Name)))
+		b = append(b, t.Name...)
+		b = binary.AppendUvarint(b, uint64(len(t.DType)))
+		b = append(b, t.DType...)
+		b = binary.AppendUvarint(b, uint64(len(t.Shape)))
+		for _, d := range t.Shape {
+			b = binary.AppendUvarint(b, uint64(d))
+		}
+		b = binary.AppendUvarint(b, uint64(len(t.Data)))
+		b = append(b, t.Data...)
+	}
+	return b, nil
+}
+
+// modelReader reads the fields of a model encoding, remembering the first error.
+type modelReader struct {
+	b   []byte
+	err error
+}
+
+func (r *modelReader) uvarint(max uint64) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, k := binary.Uvarint(r.b)
+	if k <= 0 || v > max {
+		r.err = fmt.Errorf("%w: model: bad integer", ErrCorrupt)
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *modelReader) bytes() []byte {
+	n := r.uvarint(math.MaxInt32)
+	if r.err == nil && n > uint64(len(r.b)) {
+		r.err = fmt.Errorf("%w: model: %d bytes announced, %d left", ErrCorrupt, n, len(r.b))
+	}
+	if r.err != nil {
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+// decodeModel decodes a model; the result does not alias b.
+func decodeModel(b []byte) (*Model, error) {
+	if len(b) == 0 || b[0] != encodingV1 {
+		return nil, fmt.Errorf("%w: model: unknown encoding", ErrCorrupt)
+	}
+	r := &modelReader{b: b[1:]}
+	n := r.uvarint(uint64(len(b))) // each tensor takes at least one byte
+	m := &Model{Tensors: make([]Tensor, 0, n)}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		t := Tensor{Name: string(r.bytes()), DType: string(r.bytes())}
+		rank := r.uvarint(uint64(len(r.b)))
+		t.Shape = make([]int, 0, rank)
+		for j := uint64(0); j < rank && r.err == nil; j++ {
+			t.Shape = append(t.Shape, int(r.uvarint(math.MaxInt32)))
+		}
+		t.Data = append([]byte(nil), r.bytes()...)
+		if r.err == nil {
+			if err := checkTensor(&t); err != nil {
+				r.err = fmt.Errorf("%w: model: %v", ErrCorrupt, err)
+			}
+		}
+		m.Tensors = append(m.Tensors, t)
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: model: %d trailing bytes", ErrCorrupt, len(r.b))
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return m, nil
+}
+
+// encodeSchema is the value of the schema key.
+func encodeSchema(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func decodeSchema(b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%w: schema version of %d bytes", ErrCorrupt, len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// blobChunk is the size of a blob's chunks: with its page header and leaf
+// element, a chunk's node fits in four 4 KB pages.
+const blobChunk = 16<<10 - 128
+
+// maxBlob bounds the length a blob header may announce.
+const maxBlob = 1 << 36
+
+func blobKey(n int, i int) []byte {
+	k := make([]byte, 12)
+	binary.BigEndian.PutUint64(k, uint64(n))
+	binary.BigEndian.PutUint32(k[8:], uint32(i))
+	return k
+}
+
+// putBlob stores data as trial n's blob in b, replacing any previous one.
+// data must not change until the transaction ends.
+func putBlob(b *bolt.Bucket, n int, data []byte) error {
+	if err := deleteBlob(b, n); err != nil {
+		return err
+	}
+	if err := b.Put(blobKey(n, 0), binary.BigEndian.AppendUint64(nil, uint64(len(data)))); err != nil {
+		return err
+	}
+	for i, off := 1, 0; off < len(data); i, off = i+1, off+blobChunk {
+		if err := b.Put(blobKey(n, i), data[off:min(off+blobChunk, len(data))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// getBlob returns a copy of trial n's blob in b, or nil if it has none.
+func getBlob(b *bolt.Bucket, n int) ([]byte, error) {
+	c := b.Cursor()
+	k, v := c.Seek(blobKey(n, 0))
+	if k == nil || !bytes.Equal(k, blobKey(n, 0)) {
+		return nil, nil
+	}
+	if len(v) != 8 || binary.BigEndian.Uint64(v) > maxBlob {
+		return nil, fmt.Errorf("%w: blob of trial %d: bad header", ErrCorrupt, n)
+	}
+	total := int(binary.BigEndian.Uint64(v))
+	out := make([]byte, 0, min(total, 1<<26))
+	prefix := itob(n)
+	i := 1
+	for k, v = c.Next(); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != 12 || int(binary.BigEndian.Uint32(k[8:])) != i || len(out)+len(v) > total {
+			return nil, fmt.Errorf("%w: blob of trial %d: bad chunk %x", ErrCorrupt, n, k)
+		}
+		out = append(out, v...)
+		i++
+	}
+	if len(out) != total {
+		return nil, fmt.Errorf("%w: blob of trial %d: %d of %d bytes", ErrCorrupt, n, len(out), total)
+	}
+	return out, nil
+}
+
+// deleteBlob deletes trial n's blob from b, if any.
+func deleteBlob(b *bolt.Bucket, n int) error {
+	prefix := itob(n)
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// blobNumbers lists the trials that have a blob in b.
+func blobNumbers(b *bolt.Bucket) ([]int, error) {
+	var ns []int
+	err := b.ForEach(func(k, _ []byte) error {
+		if len(k) != 12 {
+			return fmt.Errorf("%w: blob key %x", ErrCorrupt, k)
+		}
+		if binary.BigEndian.Uint32(k[8:]) == 0 {
+			n, err := btoi(k[:8])
+			if err != nil {
+				return err
+			}
+			ns = append(ns, n)
+		}
+		return nil
+	})
+	return ns, err
+}

@@ -1,0 +1,253 @@
+package results
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Sweep returns the sweep named name, with its spec and canonical form.
+// ErrNoSweep if there is none.
+func (s *Store) Sweep(ctx context.Context, name string) (*Sweep, error) {
+	var sw *Sweep
+	err := s.view(ctx, fmt.Sprintf("read sweep %q", name), func(tx *bolt.Tx) error {
+		st, err := getSweep(tx, name)
+		if err != nil {
+			return err
+		}
+		if sw, err = st.sweep(); err != nil {
+			return err
+		}
+		sw.Spec = clone(st.b.Get(keySpec))
+		sw.Canonical = clone(st.b.Get(keyCanonical))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sw, nil
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}
+
+// summaryRecord is the part of a trial record that Sweeps reads.
+type summaryRecord struct {
+	Status Status `json:"status"`
+	Lease  *Lease `json:"lease"`
+}
+
+// Sweeps summarises every sweep, by name. A sweep is Active when one of its
+// running trials has a heartbeat newer than now - staleAfter.
+func (s *Store) Sweeps(ctx context.Context, now time.Time, staleAfter time.Duration) ([]Summary, error) {
+	var out []Summary
+	err := s.view(ctx, "list sweeps", func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSweeps).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v != nil {
+				continue
+			}
+			st, err := getSweep(tx, string(k))
+			if err != nil {
+				return err
+			}
+			sum, err := st.summary(now, staleAfter)
+			if err != nil {
+				return err
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, error) {
+	sw, err := st.sweep()
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Name: st.name, Created: sw.Created}
+	err = st.trials.ForEach(func(k, v []byte) error {
+		var r summaryRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			n, _ := btoi(k)
+			return fmt.Errorf("%w: sweep %q trial %d record: %v", ErrCorrupt, st.name, n, err)
+		}
+		sum.Total++
+		switch r.Status {
+		case Pending:
+			sum.Pending++
+		case Running:
+			sum.Running++
+			if r.Lease != nil && now.Sub(r.Lease.Heartbeat) < staleAfter {
+				sum.Active = true
+			}
+		case Done:
+			sum.Done++
+		case Diverged:
+			sum.Diverged++
+		case Failed:
+			sum.Failed++
+		case Pruned:
+			sum.Pruned++
+		case Interrupted:
+			sum.Interrupted++
+		}
+		return nil
+	})
+	if err != nil {
+		return Summary{}, err
+	}
+	top, err := st.topDone(1, sw.Maximize())
+	if err != nil {
+		return Summary{}, err
+	}
+	if len(top) > 0 {
+		acc := top[0].valAcc
+		sum.BestValAcc = &acc
+	}
+	return sum, nil
+}
+
+// EnsureSweep creates sweep sw if it does not exist, or else replaces its
+// Spec, SpecPath, Canonical, Metric and Keep with sw's (keeping Created and
+// Best); then it adds every trial of trials whose Key is not in the sweep
+// yet, numbered after the existing ones in the given order, with Status
+// Pending and Created set (Params, Config, Seed and Key are taken from the
+// given trial; every other field is reset). It returns the numbers added.
+// All of it is one transaction, so concurrent calls never duplicate a key.
+//
+// sw.Metric "" means "val_acc"; sw.Keep 0 means DefaultKeep.
+func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (added []int, err error) {
+	op := fmt.Sprintf("ensure sweep %q", sw.Name)
+	if sw.Metric == "" {
+		sw.Metric = "val_acc"
+	}
+	if sw.Keep == 0 {
+		sw.Keep = DefaultKeep
+	}
+	switch {
+	case sw.Name == "":
+		return nil, fmt.Errorf("%s: empty sweep name", op)
+	case sw.Metric != "val_acc" && sw.Metric != "val_loss":
+		return nil, fmt.Errorf("%s: metric %q is not val_acc or val_loss", op, sw.Metric)
+	case sw.Keep < 0:
+		return nil, fmt.Errorf("%s: keep %d < 0", op, sw.Keep)
+	}
+	for i := range trials {
+		if trials[i].Key == "" {
+			return nil, fmt.Errorf("%s: trial %d of %d has an empty key", op, i+1, len(trials))
+		}
+	}
+	now := time.Now()
+	err = s.update(ctx, op, func(tx *bolt.Tx) error {
+		added = added[:0]
+		root := tx.Bucket(bucketSweeps)
+		b := root.Bucket([]byte(sw.Name))
+		if b == nil {
+			var err error
+			if b, err = root.CreateBucket([]byte(sw.Name)); err != nil {
+				return err
+			}
+			for _, name := range sweepSubBucket {
+				if _, err := b.CreateBucket(name); err != nil {
+					return err
+				}
+			}
+			if sw.Created.IsZero() {
+				sw.Created = now
+			}
+			sw.Best = nil
+		}
+		st, err := getSweep(tx, sw.Name)
+		if err != nil {
+			return err
+		}
+		if st.b.Get(keySweep) != nil {
+			old, err := st.sweep()
+			if err != nil {
+				return err
+			}
+			sw.Created, sw.Best = old.Created, old.Best
+		}
+		if err := st.putSweep(&sw); err != nil {
+			return err
+		}
+		if err := st.b.Put(keySpec, nonNil(sw.Spec)); err != nil {
+			return err
+		}
+		if err := st.b.Put(keyCanonical, nonNil(sw.Canonical)); err != nil {
+			return err
+		}
+		next, err := st.lastNumber()
+		if err != nil {
+			return err
+		}
+		for _, in := range trials {
+			if st.keys.Get([]byte(in.Key)) != nil {
+				continue
+			}
+			next++
+			t := Trial{
+				Number: next, Key: in.Key, Params: in.Params, Config: in.Config, Seed: in.Seed,
+				Status: Pending, Created: now,
+			}
+			if err := st.putTrial(&t); err != nil {
+				return err
+			}
+			if err := st.keys.Put([]byte(in.Key), itob(next)); err != nil {
+				return fmt.Errorf("trial key %q: %w", in.Key, err)
+			}
+			added = append(added, next)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// SetBest records b as the sweep's selected best trial and sets that
+// trial's TestAcc to b.TestAcc.
+func (s *Store) SetBest(ctx context.Context, sweep string, b Best) error {
+	return s.update(ctx, fmt.Sprintf("set best trial %d of sweep %q", b.Trial, sweep), func(tx *bolt.Tx) error {
+		st, err := getSweep(tx, sweep)
+		if err != nil {
+			return err
+		}
+		t, err := st.trial(b.Trial)
+		if err != nil {
+			return err
+		}
+		sw, err := st.sweep()
+		if err != nil {
+			return err
+		}
+		sw.Best = &b
+		if err := st.putSweep(sw); err != nil {
+			return err
+		}
+		acc := b.TestAcc
+		t.TestAcc = &acc
+		return st.putTrial(t)
+	})
+}

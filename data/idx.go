@@ -2,14 +2,15 @@ package data
 
 import (
 	"bufio"
-	"compress/flate"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 )
 
 // IDX is the file format of MNIST and Fashion-MNIST: a big-endian header
@@ -17,6 +18,11 @@ import (
 // dimension as a uint32) followed by the items, row-major. Only the type
 // 0x08 (unsigned byte) is used by these data sets and accepted here. Files
 // may be gzip-compressed; the gzip magic number decides, not the name.
+//
+// Decompression uses github.com/klauspost/compress/gzip, a drop-in for the
+// standard library's that inflates Fashion-MNIST's 26 MB training images
+// about a quarter faster (155 vs 210 ms here): the largest part of a load,
+// and what keeps it ahead of the numpy yardstick (see README.md).
 
 const (
 	idxUbyte    = 0x08

@@ -20,8 +20,12 @@ for i in $(seq "$rounds"); do
 		awk '/^BenchmarkLoad/ {print $3}')
 	go_s+=("$(awk -v ns="$ns" 'BEGIN {printf "%.3f", ns/1e9}')")
 	py_s+=("$(/usr/bin/python3 "$ref" fmnist 1 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["load_s"])')")
-	echo "round $i: go ${go_s[-1]} s (one load, fresh process)   numpy ${py_s[-1]} s"
+	echo "round $i: go ${go_s[-1]} s (one load, fresh process)   numpy ${py_s[-1]} s   numpy/go $(awk -v g="${go_s[-1]}" -v p="${py_s[-1]}" 'BEGIN {printf "%.2f", p/g}')"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 g=$(median "${go_s[@]}") p=$(median "${py_s[@]}")
-echo "median: go $g s, numpy $p s, numpy/go = $(awk -v g="$g" -v p="$p" 'BEGIN {printf "%.2f", p/g}')"
+faster=0
+for i in "${!go_s[@]}"; do
+	awk -v g="${go_s[$i]}" -v p="${py_s[$i]}" 'BEGIN {exit !(g <= p)}' && faster=$((faster + 1))
+done
+echo "median: go $g s, numpy $p s, numpy/go = $(awk -v g="$g" -v p="$p" 'BEGIN {printf "%.2f", p/g}'); go no slower in $faster of $rounds rounds"

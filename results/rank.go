@@ -55,13 +55,24 @@ func cmpMetric(a, b float64, maximize bool) int {
 
 // Rank sorts ts in place, best first, by Less. The sort is stable.
 func Rank(ts []Trial, maximize bool) {
-	slices.SortStableFunc(ts, func(a, b Trial) int {
+	// Sort indexes, not Trials: a comparison of two Trial values would copy
+	// both (hundreds of bytes) each time.
+	idx := make([]int32, len(ts))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(i, j int32) int {
 		switch {
-		case Less(&a, &b, maximize):
+		case Less(&ts[i], &ts[j], maximize):
 			return -1
-		case Less(&b, &a, maximize):
+		case Less(&ts[j], &ts[i], maximize):
 			return 1
 		}
 		return 0
 	})
+	sorted := make([]Trial, len(ts))
+	for i, j := range idx {
+		sorted[i] = ts[j]
+	}
+	copy(ts, sorted)
 }

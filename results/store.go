@@ -362,8 +362,12 @@ func (st *sweepTx) trial(n int) (*Trial, error) {
 
 func decodeTrial(sweep string, n int, v []byte) (*Trial, error) {
 	var t Trial
-	if err := json.Unmarshal(v, &t); err != nil {
-		return nil, fmt.Errorf("%w: sweep %q trial %d record: %v", ErrCorrupt, sweep, n, err)
+	// Decoding without Trial's UnmarshalJSON saves a pass over the record;
+	// only a record with a NaN or infinite metric needs the method.
+	if err := json.Unmarshal(v, (*plainTrial)(&t)); err != nil {
+		if err := json.Unmarshal(v, &t); err != nil {
+			return nil, fmt.Errorf("%w: sweep %q trial %d record: %v", ErrCorrupt, sweep, n, err)
+		}
 	}
 	if t.Number != n {
 		return nil, fmt.Errorf("%w: sweep %q trial %d record says trial %d", ErrCorrupt, sweep, n, t.Number)

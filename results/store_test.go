@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -319,7 +320,7 @@ func TestLifecycle(t *testing.T) {
 		o Outcome
 	}{
 		{1, Outcome{Status: Done, Metrics: Metrics{ValAcc: 0.51, ValLoss: 1.4, TrainAcc: 0.55, Iterations: 1000, Epochs: 3.4}, History: history(4), Model: twoLayer(4, 3, 2, 1), Duration: 3}},
-		{2, Outcome{Status: Diverged, Metrics: Metrics{DivergedAt: 17}, Duration: 1}},
+		{2, Outcome{Status: Diverged, Metrics: Metrics{DivergedAt: 17, ValAcc: 0.1, ValLoss: math.NaN(), TrainAcc: math.Inf(-1), FinalValAcc: math.Inf(1)}, Duration: 1}},
 		{3, Outcome{Status: Failed, Error: "boom", Stack: "goroutine 1 [running]:", Duration: 1}},
 	} {
 		if err := s.Finish(ctx, "g", o.n, b, t0.Add(time.Hour), o.o); err != nil {
@@ -334,8 +335,17 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("finished trial 1 = %+v, %v", got, hist)
 	}
 	got, hist, _ = s.Trial(ctx, "g", 2)
-	if got.Status != Diverged || got.DivergedAt != 17 || hist != nil {
+	if got.Status != Diverged || got.DivergedAt != 17 || hist != nil || got.ValAcc != 0.1 || !math.IsNaN(got.ValLoss) ||
+		!math.IsInf(got.TrainAcc, -1) || !math.IsInf(got.FinalValAcc, 1) {
 		t.Errorf("trial 2 = %+v, %v", got, hist)
+	}
+	if b, err := json.Marshal(got); err != nil || !strings.Contains(string(b), `"val_loss":"NaN"`) || !strings.Contains(string(b), `"val_acc":0.1,`) {
+		t.Errorf("json.Marshal(trial 2) = %s, %v", b, err)
+	} else {
+		var back Trial
+		if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(back.ValLoss) || back.DivergedAt != 17 || back.Number != 2 {
+			t.Errorf("json round trip of trial 2: %+v, %v", back, err)
+		}
 	}
 	got, _, _ = s.Trial(ctx, "g", 3)
 	if got.Status != Failed || got.Error != "boom" || got.Stack == "" {

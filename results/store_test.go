@@ -382,6 +382,12 @@ func TestLifecycle(t *testing.T) {
 	if !reflect.DeepEqual(sums[0], want) {
 		t.Errorf("summary = %+v, want %+v", sums[0], want)
 	}
+	if err := s.Check(ctx); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	if _, _, err := s.Claim(ctx, "nope", a, t0, nil); !errors.Is(err, ErrNoSweep) || !strings.Contains(err.Error(), `(sweeps: "g")`) {
+		t.Errorf("Claim in an unknown sweep: %v", err)
+	}
 	done, err := s.Trials(ctx, "g", Filter{Status: []Status{Diverged, Failed}})
 	if err != nil || len(done) != 2 || done[0].Number != 2 || done[1].Number != 3 {
 		t.Errorf("Trials(diverged, failed) = %+v, %v", done, err)

@@ -102,9 +102,8 @@ const maxSynthetic = 1 << 30
 // Normalize checks o and fills in the source's defaults: split sizes, the
 // default path, and synthetic's classes and dimension. Relative paths are
 // made absolute and a leading "~/" is the home directory, so that equal
-// data map to equal Options. Load calls it;
-// it is exported so that a spec validator can report bad options before
-// anything runs.
+// data map to equal Options. Load calls it; it is exported so that a spec
+// validator can report bad options before anything runs.
 func (o Options) Normalize() (Options, error) {
 	d, ok := sourceDefaults[o.Source]
 	if !ok {

@@ -46,7 +46,7 @@ type idxSet struct {
 
 // loadIDX loads an MNIST-style data set from the four IDX files in fsys.
 // dir prefixes file names in errors and names the Dataset's Path.
-func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string, classes []string) (ds *Dataset, err error) {
+func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string, classes []string) (*Dataset, error) {
 	var set idxSet
 	specs := []struct {
 		base string
@@ -72,7 +72,7 @@ func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string
 	if err := set.check(o); err != nil {
 		return nil, err
 	}
-	ds = &Dataset{Name: name, Path: dir, Shape: []int{1, set.trainX.dims[1], set.trainX.dims[2]}, Classes: classes}
+	ds := &Dataset{Name: name, Path: dir, Shape: []int{1, set.trainX.dims[1], set.trainX.dims[2]}, Classes: classes}
 	b := newBuilder(ds, o.Train, o.Val, o.Test)
 	nc := len(classes)
 
@@ -103,7 +103,7 @@ func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string
 	wg.Wait()
 	if err := firstErr(errs); err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err() // not a side effect of the cancellation
+			return nil, ctx.Err() // the cause, rather than what it broke
 		}
 		return nil, err
 	}

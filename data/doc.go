@@ -54,25 +54,27 @@
 // cancelled load is not cached.
 //
 // While loading, the raw bytes of a file are held only until they are
-// converted; CIFAR-10's six batches are read GOMAXPROCS at a time and converted in
-// parallel; the four IDX files are read concurrently, with gunzip one chunk
-// ahead of conversion.
+// converted. CIFAR-10's six batches are read GOMAXPROCS at a time and
+// converted in parallel; the four IDX files are read concurrently, each with
+// gunzip (github.com/klauspost/compress/gzip) a chunk ahead of conversion.
 //
 // # Errors
 //
-// An error about the data or the options wraps one of ErrNotFound (a missing directory or file),
-// ErrBadData (bytes that are not what the format promises: wrong magic number
-// or dimension, truncated or oversized files, a pickle that is not a CIFAR-10
-// batch, a label out of range) or ErrBadOptions (invalid options, or more
-// images asked for than the files hold), and names the file and, where it
-// helps, the byte offset (uncompressed, for gzip files) or the pickle key.
-// Other failures come wrapped as they are: the context's error when it is
-// done, and the operating system's for files that exist but cannot be read
-// (permissions, a directory where a file should be).
-// No input bytes make this package panic: the three parsers of outside bytes
-// have fuzz targets (FuzzIDX, FuzzCIFARBinary, FuzzCIFARPickle), and no
-// length read from a file makes it allocate more than the file holds or the
-// Options ask for.
+// An error about the data or the options wraps one of ErrNotFound (a
+// missing directory or file), ErrBadData (bytes that are not what the format
+// promises: wrong magic number or dimension, truncated or oversized files, a
+// pickle that is not a CIFAR-10 batch, a label out of range) or
+// ErrBadOptions (invalid options, or more images asked for than the files
+// hold), and names the file and, where it helps, the byte offset
+// (uncompressed, for gzip files) or the pickle key. Other failures come
+// wrapped as they are: the context's error when it is done, and the
+// operating system's for files that exist but cannot be read (permissions,
+// a directory where a file should be).
+//
+// No input bytes make this package panic: the three parsers of outside
+// bytes have fuzz targets (FuzzIDX, FuzzCIFARBinary, FuzzCIFARPickle), and
+// no length read from a file makes it allocate more than the file holds or
+// the Options ask for.
 //
 // Fixtures in testdata/ are made by testdata/gen.py; the embedded subset by
 // fashion-mnist-subset/cut.py. See README.md for a [data] table per source.

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+
+	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/trial"
+)
+
+// display shows a running sweep: progress bars on a terminal (an overall
+// bar, one line per worker), one plain line per finished trial otherwise.
+// Its methods are safe for concurrent use by the pool's workers.
+type display struct {
+	out      io.Writer
+	name     string
+	total    int
+	maximize bool
+
+	mu       sync.Mutex
+	finished int
+	best     *results.Trial
+	bestLine atomic.Pointer[string] // what the overall bar says of the best
+
+	p       *mpb.Progress // nil when out is not a terminal
+	overall *mpb.Bar
+	workers []*workerLine
+}
+
+// workerLine is one worker's bar: its trial's iterations, and a text.
+// Decorators read the texts from mpb's goroutines without taking d.mu: mpb
+// calls may wait for a render, which must never wait for d.mu.
+type workerLine struct {
+	bar  *mpb.Bar
+	text atomic.Pointer[string]
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newDisplay(ctx context.Context, out io.Writer, name string, all []results.Trial, workers int, maximize bool) *display {
+	d := &display{out: out, name: name, total: len(all), maximize: maximize}
+	for i := range all {
+		t := all[i]
+		if t.Status.Finished() {
+			d.finished++
+			d.consider(&t)
+		}
+	}
+	if !isTerminal(out) {
+		return d
+	}
+	d.p = mpb.NewWithContext(ctx, mpb.WithOutput(out), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond))
+	d.overall = d.p.AddBar(int64(d.total),
+		mpb.PrependDecorators(decor.Name("trials "), decor.CountersNoUnit("%d/%d", decor.WCSyncWidth)),
+		mpb.AppendDecorators(
+			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}),
+			decor.Name("  ETA "), decor.AverageETA(decor.ET_STYLE_GO, decor.WC{W: 6}),
+			decor.Any(func(decor.Statistics) string { return load(&d.bestLine) }),
+		))
+	d.overall.SetCurrent(int64(d.finished))
+	d.overall.DecoratorAverageAdjust(time.Now())
+	d.workers = make([]*workerLine, workers)
+	return d
+}
+
+// log returns where to write lines that must not garble the bars.
+func (d *display) log() io.Writer {
+	if d.p != nil {
+		return d.p
+	}
+	return d.out
+}
+
+// consider updates the best trial so far; d.mu is held (or d is not shared yet).
+func (d *display) consider(t *results.Trial) {
+	if t.Status != results.Done {
+		return
+	}
+	if d.best == nil || results.Less(t, d.best, d.maximize) {
+		d.best = t
+		line := fmt.Sprintf("  best val_acc %.4f (trial %d)", t.ValAcc, t.Number)
+		d.bestLine.Store(&line)
+	}
+}
+
+func load(p *atomic.Pointer[string]) string {
+	if s := p.Load(); s != nil {
+		return *s
+	}
+	return ""
+}
+
+// event is the pool's callback.
+func (d *display) event(e trial.Event) {
+	d.mu.Lock()
+	var line string
+	switch e.Kind {
+	case trial.Started:
+		d.startWorker(e.Worker, e.Total, fmt.Sprintf("trial %d  %s", e.Trial.Number, paramsText(e.Trial.Params)))
+		if e.From > 0 {
+			line = fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", e.Trial.Number, e.From)
+		}
+	case trial.EpochDone:
+		if wl := d.worker(e.Worker); wl != nil {
+			text := fmt.Sprintf("trial %d  epoch %g  loss %.4f  val_acc %.4f", e.Trial.Number, e.Epoch.Epoch, e.Epoch.Loss, e.Epoch.ValAcc)
+			wl.text.Store(&text)
+			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
+		}
+	case trial.Finished:
+		d.finished++
+		d.consider(e.Trial)
+		line = trialLine(e.Trial, d.finished, d.total)
+		d.stopWorker(e.Worker)
+		if d.overall != nil {
+			d.overall.Increment()
+		}
+	case trial.Interrupted:
+		line = fmt.Sprintf("trial %d interrupted at its last checkpoint\n", e.Trial.Number)
+		d.stopWorker(e.Worker)
+	}
+	if line != "" {
+		// Under d.mu: workers report concurrently. mpb's Write may wait
+		// for a render, which never takes d.mu.
+		fmt.Fprint(d.log(), line)
+	}
+	d.mu.Unlock()
+}
+
+// worker returns worker w's line, nil when there are no bars; d.mu is held.
+func (d *display) worker(w int) *workerLine {
+	if d.p == nil || w >= len(d.workers) {
+		return nil
+	}
+	return d.workers[w]
+}
+
+// startWorker gives worker w a new bar for a trial of total iterations.
+func (d *display) startWorker(w, total int, text string) {
+	if d.p == nil || w >= len(d.workers) {
+		return
+	}
+	wl := &workerLine{}
+	wl.text.Store(&text)
+	wl.bar = d.p.AddBar(int64(max(total, 1)),
+		mpb.BarPriority(w+1), mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(decor.Name(fmt.Sprintf("  worker %d ", w+1))),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return load(&wl.text) })))
+	d.workers[w] = wl
+}
+
+// stopWorker removes worker w's bar.
+func (d *display) stopWorker(w int) {
+	if wl := d.worker(w); wl != nil {
+		wl.bar.Abort(true)
+		d.workers[w] = nil
+	}
+}
+
+// close stops the bars and waits until they are drawn for the last time.
+func (d *display) close() {
+	if d.p == nil {
+		return
+	}
+	d.mu.Lock()
+	for w := range d.workers {
+		d.stopWorker(w)
+	}
+	d.mu.Unlock()
+	if !d.overall.Completed() {
+		d.overall.Abort(false)
+	}
+	d.p.Wait()
+}
+
+// trialLine is the plain line of a finished trial.
+func trialLine(t *results.Trial, n, total int) string {
+	s := fmt.Sprintf("[%d/%d] trial %d %-8s", n, total, t.Number, t.Status)
+	switch t.Status {
+	case results.Done:
+		s += fmt.Sprintf(" val_acc %.4f train_acc %.4f", t.ValAcc, t.TrainAcc)
+	case results.Diverged:
+		s += fmt.Sprintf(" at iteration %d", t.DivergedAt)
+	case results.Failed:
+		s += " " + firstLine(t.Error)
+	}
+	return s + fmt.Sprintf("  %s  %.1fs\n", paramsText(t.Params), t.Duration)
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/sweep-dev/sweep/data"
+	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/search"
+	"github.com/sweep-dev/sweep/trial"
+)
+
+func init() {
+	commands["run"] = command{summary: "create or continue the sweep of a spec file", run: runRun}
+	commands["resume"] = command{summary: "continue a sweep from the spec stored with it", run: runResume}
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, db := newFlags("run", "run SPEC [--db PATH] [--workers N]", stderr)
+	workers := fs.Int("workers", 0, "concurrent trials (default: the spec's workers, else the number of CPUs)")
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
+	}
+	spec, err := search.ParseFile(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	src, err := os.ReadFile(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep run: %v\n", err)
+		return exitUsage
+	}
+	st, err := results.Open(*db, results.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep run: %v\n", err)
+		return exitCode(err)
+	}
+	if old, err := st.Sweep(ctx, spec.Name); err == nil {
+		prev, perr := search.Parse(old.SpecPath, old.Spec)
+		if perr != nil {
+			fmt.Fprintf(stderr, "sweep run: the spec stored with sweep %q no longer parses: %v\n", spec.Name, perr)
+			return exitRuntime
+		}
+		if err := search.CheckCompatible(prev, spec); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", pos[0], err)
+			return exitUsage
+		}
+	} else if !errors.Is(err, results.ErrNoSweep) {
+		fmt.Fprintf(stderr, "sweep run: %v\n", err)
+		return exitCode(err)
+	}
+	return execute(ctx, st, spec, src, pos[0], *workers, stdout, stderr)
+}
+
+func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, db := newFlags("resume", "resume NAME [--db PATH] [--workers N]", stderr)
+	workers := fs.Int("workers", 0, "concurrent trials (default: the spec's workers, else the number of CPUs)")
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
+	}
+	st, err := results.OpenExisting(*db, results.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
+		return exitCode(err)
+	}
+	sw, err := st.Sweep(ctx, pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
+		return exitCode(err)
+	}
+	spec, err := search.Parse(sw.SpecPath, sw.Spec)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep resume: the spec stored with sweep %q no longer parses: %v\n", sw.Name, err)
+		return exitRuntime
+	}
+	return execute(ctx, st, spec, sw.Spec, sw.SpecPath, *workers, stdout, stderr)
+}
+
+// execute records the sweep and its trials (new ones only), trains every
+// claimable trial, then selects the best and prints the leaderboard.
+func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
+	trials, err := spec.Trials()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", specPath, err)
+		return exitUsage
+	}
+	recs := make([]results.Trial, len(trials))
+	for i, t := range trials {
+		cfg, err := json.Marshal(t.Config)
+		if err != nil {
+			fmt.Fprintf(stderr, "sweep: encode trial %d: %v\n", i+1, err)
+			return exitRuntime
+		}
+		ps := make([]results.Param, len(t.Params))
+		for k, p := range t.Params {
+			ps[k] = results.Param{Name: p.Name, Value: p.Value}
+		}
+		recs[i] = results.Trial{Key: t.Key, Params: ps, Config: cfg, Seed: t.Seed}
+	}
+	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),
+		Metric: spec.Search.Metric, Keep: spec.Search.Keep}
+	added, err := st.EnsureSweep(ctx, sw, recs)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep: record sweep %q: %v\n", spec.Name, err)
+		return exitCode(err)
+	}
+
+	ds, err := data.Load(ctx, data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
+		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
+	if err != nil {
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		fmt.Fprintf(stderr, "sweep: data of %q: %v\n", spec.Name, err)
+		return exitUsage
+	}
+
+	if workers <= 0 {
+		workers = spec.Workers
+	}
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	all, err := st.Trials(ctx, spec.Name, results.Filter{})
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep: %v\n", err)
+		return exitCode(err)
+	}
+	disp := newDisplay(ctx, stdout, spec.Name, all, workers, spec.Search.Maximize())
+	fmt.Fprint(disp.log(), startLine(spec.Name, all, len(added), workers, ds))
+	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: trial.Self(), Events: disp.event}
+	stats, runErr := pool.Run(ctx)
+	disp.close()
+
+	if runErr != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "\ninterrupted: %d trial(s) checkpointed. Resume with:\n  sweep resume %s --db %s\n",
+				stats.Interrupted, shellQuote(spec.Name), shellQuote(st.Path()))
+			return exitInterrupted
+		}
+		fmt.Fprintf(stderr, "sweep: %v\n", runErr)
+		return exitCode(runErr)
+	}
+	return finish(ctx, st, spec.Name, ds, stdout, stderr)
+}
+
+// finish selects the best trial when the sweep is complete and prints the
+// top of the leaderboard and the best trial's test accuracy.
+func finish(ctx context.Context, st *results.Store, name string, ds *data.Dataset, stdout, stderr io.Writer) int {
+	best, bt, err := trial.SelectBest(ctx, st, name, ds)
+	switch {
+	case errors.Is(err, trial.ErrUnfinished):
+		fmt.Fprintf(stdout, "\n%v: other processes are still training them.\n", err)
+	case errors.Is(err, trial.ErrNoDoneTrial):
+		fmt.Fprintf(stdout, "\n%v\n", err)
+	case err != nil:
+		fmt.Fprintf(stderr, "sweep: select the best trial of %q: %v\n", name, err)
+		return exitCode(err)
+	}
+	sw, err := st.Sweep(ctx, name)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep: %v\n", err)
+		return exitCode(err)
+	}
+	trials, err := st.Trials(ctx, name, results.Filter{})
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep: %v\n", err)
+		return exitCode(err)
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, countsLine(name, trials))
+	results.Rank(trials, sw.Maximize())
+	writeLeaderboard(stdout, trials[:min(5, len(trials))], sw)
+	if best != nil {
+		fmt.Fprintf(stdout, "\nbest: trial %d (%s): val_acc %.4f, test_acc %.4f\n",
+			best.Trial, paramsText(bt.Params), best.ValAcc, best.TestAcc)
+	}
+	for _, t := range trials {
+		if t.Status == results.Failed {
+			return exitTrialFailed
+		}
+	}
+	return exitOK
+}
+
+// exitCode maps an error to the CLI's exit code: bad input is 2, the rest 1.
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.Is(err, results.ErrNoSweep), errors.Is(err, results.ErrNoTrial),
+		errors.Is(err, results.ErrNotFound), errors.Is(err, data.ErrNotFound), errors.Is(err, data.ErrBadData),
+		errors.Is(err, data.ErrBadOptions):
+		return exitUsage
+	}
+	return exitRuntime
+}
+
+func startLine(name string, all []results.Trial, added, workers int, ds *data.Dataset) string {
+	finished := 0
+	for _, t := range all {
+		if t.Status.Finished() {
+			finished++
+		}
+	}
+	s := fmt.Sprintf("sweep %q: %d trials", name, len(all))
+	if finished > 0 || added < len(all) {
+		s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
+	}
+	return s + fmt.Sprintf(", %d worker%s, data %s (train %d, val %d, test %d)\n",
+		workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
+}
+
+func countsLine(name string, trials []results.Trial) string {
+	counts := map[results.Status]int{}
+	for _, t := range trials {
+		counts[t.Status]++
+	}
+	s := fmt.Sprintf("sweep %q: %d trials:", name, len(trials))
+	for _, st := range []results.Status{results.Done, results.Diverged, results.Failed, results.Pruned,
+		results.Interrupted, results.Running, results.Pending} {
+		if counts[st] > 0 {
+			s += fmt.Sprintf(" %d %s,", counts[st], st)
+		}
+	}
+	return s[:len(s)-1]
+}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sweep-dev/sweep/results"
+)
+
+// killSpec is a sweep whose trials take long enough to be killed mid-way:
+// 6 trials of 12 epochs on 784-dimensional synthetic data.
+const killSpec = `
+name = "kill-test"
+seed = 3
+workers = 2
+
+[data]
+source = "synthetic"
+train = 2000
+val = 200
+test = 200
+
+[model]
+hidden = [40]
+weight_scale = 1e-2
+
+[train]
+epochs = 12
+batch_size = 20
+
+[search]
+method = "grid"
+
+[search.params]
+learning_rate = [1e-4, 3e-4, 1e-3]
+reg = [0.0, 0.05]
+`
+
+func writeSpec(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "spec.toml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runCLI runs the CLI in-process.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(t.Context(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// sweepProcess starts the CLI as a separate process (the test binary, see TestMain).
+func sweepProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &out
+}
+
+func trialsOf(t *testing.T, db, name string) []results.Trial {
+	t.Helper()
+	st, err := results.OpenExisting(db, results.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := st.Trials(context.Background(), name, results.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// waitFor polls cond every 20 ms for up to a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// anyTrial returns a condition for waitFor: some trial of the kill-test
+// sweep in db satisfies pred (false while the database does not exist yet).
+func anyTrial(db string, pred func(results.Trial) bool) func() bool {
+	return func() bool {
+		st, err := results.OpenExisting(db, results.Options{Timeout: time.Second})
+		if err != nil {
+			return false
+		}
+		ts, err := st.Trials(context.Background(), "kill-test", results.Filter{})
+		if err != nil {
+			return false
+		}
+		for _, tr := range ts {
+			if pred(tr) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// metricsByKey is what must be identical between an interrupted and an
+// uninterrupted sweep.
+func metricsByKey(ts []results.Trial) map[string]results.Metrics {
+	m := map[string]results.Metrics{}
+	for _, t := range ts {
+		m[t.Key] = t.Metrics
+	}
+	return m
+}
+
+func TestKill9ThenRunAgain(t *testing.T) {
+	spec := writeSpec(t, killSpec)
+	db := filepath.Join(t.TempDir(), "sweep.db")
+
+	cmd, out := sweepProcess(t, "run", spec, "--db", db)
+	// Kill -9 once some trial is running and has a checkpoint.
+	waitFor(t, "a checkpoint", anyTrial(db, func(tr results.Trial) bool {
+		return tr.Status == results.Running && tr.Iteration > 0
+	}))
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	var killed []int
+	checkpointed := map[int]int{} // trial -> iteration of its checkpoint
+	for _, tr := range trialsOf(t, db, "kill-test") {
+		if tr.Status == results.Running {
+			killed = append(killed, tr.Number)
+			if tr.Iteration > 0 {
+				checkpointed[tr.Number] = tr.Iteration
+			}
+		}
+	}
+	if len(killed) == 0 {
+		t.Fatalf("no trial was left running by the killed process; output:\n%s", out)
+	}
+
+	// Run again: the dead process's trials are reclaimed at once and
+	// continue from their checkpoints; finished trials are not retrained.
+	code, stdout, stderr := runCLI(t, "run", spec, "--db", db)
+	if code != exitOK {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	after := trialsOf(t, db, "kill-test")
+	for _, tr := range after {
+		if tr.Status != results.Done {
+			t.Errorf("trial %d is %s after the second run", tr.Number, tr.Status)
+		}
+		wantAttempts := 1
+		for _, k := range killed {
+			if k == tr.Number {
+				wantAttempts = 2
+			}
+		}
+		if tr.Attempts != wantAttempts {
+			t.Errorf("trial %d trained in %d attempts, want %d", tr.Number, tr.Attempts, wantAttempts)
+		}
+	}
+	if len(checkpointed) == 0 {
+		t.Fatal("no killed trial had a checkpoint")
+	}
+	for k, it := range checkpointed {
+		if !strings.Contains(stdout, fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", k, it)) {
+			t.Errorf("trial %d did not resume from its checkpoint:\n%s", k, stdout)
+		}
+	}
+	if !strings.Contains(stdout, "best: trial") || !strings.Contains(stdout, "test_acc") {
+		t.Errorf("second run does not report the best trial:\n%s", stdout)
+	}
+
+	// Bitwise the same results as an uninterrupted run with one worker.
+	db1 := filepath.Join(t.TempDir(), "one.db")
+	if code, _, stderr := runCLI(t, "run", spec, "--db", db1, "--workers", "1"); code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
+	}
+	want := metricsByKey(trialsOf(t, db1, "kill-test"))
+	for k, got := range metricsByKey(after) {
+		if got != want[k] {
+			t.Errorf("trial %s: after kill -9 and resume %+v, uninterrupted %+v", k, got, want[k])
+		}
+	}
+}
+
+func TestInterruptExits130AndResumes(t *testing.T) {
+	spec := writeSpec(t, killSpec)
+	db := filepath.Join(t.TempDir(), "sweep.db")
+	cmd, out := sweepProcess(t, "run", spec, "--db", db)
+	waitFor(t, "a running trial", anyTrial(db, func(tr results.Trial) bool { return tr.Status == results.Running }))
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit code %d (%v), want 130; output:\n%s", code, err, out)
+	}
+	if !strings.Contains(out.String(), "sweep resume kill-test --db "+db) {
+		t.Errorf("no resume command in the output:\n%s", out)
+	}
+	interrupted := 0
+	for _, tr := range trialsOf(t, db, "kill-test") {
+		switch tr.Status {
+		case results.Running:
+			t.Errorf("trial %d left running after Ctrl-C", tr.Number)
+		case results.Interrupted:
+			interrupted++
+		}
+	}
+	if interrupted == 0 {
+		t.Error("no trial marked interrupted")
+	}
+	code, stdout, stderr := runCLI(t, "resume", "kill-test", "--db", db)
+	if code != exitOK || !strings.Contains(stdout, "best: trial") {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeSpec(t, "name = \"x\"\n[train]\nlearnig_rate = 1\n")
+	good := writeSpec(t, strings.Replace(killSpec, "epochs = 12", "epochs = 1", 1))
+	changed := writeSpec(t, strings.Replace(killSpec, "epochs = 12", "epochs = 2", 1))
+	db := filepath.Join(dir, "s.db")
+	if code, _, stderr := runCLI(t, "run", good, "--db", db); code != exitOK {
+		t.Fatalf("good spec: exit %d: %s", code, stderr)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no spec", []string{"run"}, exitUsage, "usage: sweep run"},
+		{"bad spec", []string{"run", bad, "--db", db}, exitUsage, "learnig_rate"},
+		{"missing spec", []string{"run", filepath.Join(dir, "nope.toml"), "--db", db}, exitUsage, "nope.toml"},
+		{"changed settings", []string{"run", changed, "--db", db}, exitUsage, "epochs"},
+		{"resume unknown", []string{"resume", "nope", "--db", db}, exitUsage, "kill-test"},
+		{"resume no db", []string{"resume", "x", "--db", filepath.Join(dir, "none.db")}, exitUsage, "none.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.msg) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.msg)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
+		t.Error("resume created a database file")
+	}
+}
+
+func TestTwoProcessesShareASweep(t *testing.T) {
+	spec := writeSpec(t, strings.Replace(killSpec, "epochs = 12", "epochs = 3", 1))
+	db := filepath.Join(t.TempDir(), "sweep.db")
+	a, outA := sweepProcess(t, "run", spec, "--db", db, "--workers", "1")
+	b, outB := sweepProcess(t, "run", spec, "--db", db, "--workers", "1")
+	errA, errB := a.Wait(), b.Wait()
+	if errA != nil || errB != nil {
+		t.Fatalf("exit: %v, %v\n--- a:\n%s\n--- b:\n%s", errA, errB, outA, outB)
+	}
+	trained := map[int]int{}
+	for _, out := range []string{outA.String(), outB.String()} {
+		for _, line := range strings.Split(out, "\n") {
+			var n, total, num int
+			if _, err := fmt.Sscanf(line, "[%d/%d] trial %d", &n, &total, &num); err == nil {
+				trained[num]++
+			}
+		}
+	}
+	ts := trialsOf(t, db, "kill-test")
+	for _, tr := range ts {
+		if tr.Status != results.Done || tr.Attempts != 1 || trained[tr.Number] != 1 {
+			t.Errorf("trial %d: %s, %d attempts, reported finished %d times", tr.Number, tr.Status, tr.Attempts, trained[tr.Number])
+		}
+	}
+	if len(trained) != len(ts) {
+		t.Errorf("%d trials reported, %d in the sweep", len(trained), len(ts))
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
 )
 
 // BenchmarkTrainStep measures one steady-state training iteration of the
@@ -48,4 +50,44 @@ func BenchmarkEvaluate(b *testing.B) {
 	for b.Loop() {
 		evaluate(net, data, nil, &buf)
 	}
+}
+
+// BenchmarkGemm measures the backend's matrix product alone: a large square
+// one (the backend's best case) and the two products of the first layer of
+// the coursework's net, which dominate a training step.
+func BenchmarkGemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		m, n, k int
+		tA      blas.Transpose
+	}{
+		{"square/n=1024", 1024, 1024, 1024, blas.NoTrans},
+		{"forward/m=200/n=50/k=784", 200, 50, 784, blas.NoTrans},
+		{"dW/m=784/n=50/k=200", 784, 50, 200, blas.Trans},
+	}
+	for _, s := range shapes {
+		b.Run("dtype=float32/"+s.name, func(b *testing.B) { benchGemm[float32](b, s.m, s.n, s.k, s.tA) })
+		b.Run("dtype=float64/"+s.name, func(b *testing.B) { benchGemm[float64](b, s.m, s.n, s.k, s.tA) })
+	}
+}
+
+func benchGemm[T Float](b *testing.B, m, n, k int, tA blas.Transpose) {
+	r := rand.New(rand.NewPCG(1, 1))
+	fill := func(n int) []T {
+		s := make([]T, n)
+		for i := range s {
+			s[i] = T(r.NormFloat64())
+		}
+		return s
+	}
+	a, bb, c := fill(m*k), fill(k*n), fill(m*n)
+	lda := k
+	if tA == blas.Trans {
+		lda = m
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		gemm(tA, blas.NoTrans, m, n, k, 1, a, lda, bb, n, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

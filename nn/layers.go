@@ -38,12 +38,10 @@ func AffineBackward[T Float](dx, dw Mat[T], db []T, dout, x, w Mat[T], reg float
 			dout.Rows, dout.Cols, x.Rows, x.Cols, w.Rows, w.Cols, len(db)))
 	}
 	mustSameShape("AffineBackward dw", dw, w)
-	// dw = reg·w, then dw += xᵀ·dout in the same gemm.
-	r := T(reg)
-	for i, v := range w.Data {
-		dw.Data[i] = r * v
+	gemm(blas.Trans, blas.NoTrans, x.Cols, dout.Cols, x.Rows, 1, x.Data, x.Cols, dout.Data, dout.Cols, 0, dw.Data, dw.Cols)
+	if reg != 0 {
+		axpy(T(reg), w.Data, dw.Data)
 	}
-	gemm(blas.Trans, blas.NoTrans, x.Cols, dout.Cols, x.Rows, 1, x.Data, x.Cols, dout.Data, dout.Cols, 1, dw.Data, dw.Cols)
 	colSums(db, dout)
 	if dx.Data != nil {
 		mustSameShape("AffineBackward dx", dx, x)
@@ -94,21 +92,45 @@ func ParseActivation(s string) (Activation, error) {
 // ReluForward sets out = max(0, x) elementwise. out may be x.
 func ReluForward[T Float](out, x Mat[T]) {
 	mustSameShape("ReluForward", out, x)
+	if xs, ok := any(x.Data).([]float32); ok {
+		o := any(out.Data).([]float32)[:len(xs)]
+		for i, v := range xs {
+			b := math.Float32bits(v)
+			o[i] = math.Float32frombits(b & positiveMask(b)) // branch-free: see ReluBackward
+		}
+		return
+	}
 	for i, v := range x.Data {
 		out.Data[i] = max(v, 0)
 	}
 }
 
+// positiveMask returns all ones when the float32 with bits b is > 0 (b, as
+// an int32, is positive), else zero: also for -0, the int32 minimum, whose
+// negation as an int64 is positive.
+func positiveMask(b uint32) uint32 { return uint32(-int64(int32(b)) >> 63) }
+
 // ReluBackward sets dx = dout where x > 0 and 0 elsewhere; x is the layer's
-// input. dx may be dout.
+// input. dx may be dout. The mask is computed without branches: the signs of
+// a layer's inputs are random, and mispredicted branches cost more than the
+// arithmetic.
 func ReluBackward[T Float](dx, dout, x Mat[T]) {
 	mustSameShape("ReluBackward", dx, dout)
 	mustSameShape("ReluBackward", dout, x)
-	for i, v := range x.Data {
-		if v <= 0 {
-			dx.Data[i] = 0
-		} else {
-			dx.Data[i] = dout.Data[i]
+	switch xs := any(x.Data).(type) {
+	case []float32:
+		d, g := any(dx.Data).([]float32)[:len(xs)], any(dout.Data).([]float32)[:len(xs)]
+		for i, v := range xs {
+			d[i] = math.Float32frombits(math.Float32bits(g[i]) & positiveMask(math.Float32bits(v)))
+		}
+	case []float64:
+		d, g := any(dx.Data).([]float64)[:len(xs)], any(dout.Data).([]float64)[:len(xs)]
+		for i, v := range xs {
+			var r uint64
+			if v > 0 {
+				r = math.Float64bits(g[i])
+			}
+			d[i] = math.Float64frombits(r)
 		}
 	}
 }
@@ -203,19 +225,29 @@ func SoftmaxLoss[T Float](dscores, scores Mat[T], y []int) float64 {
 		for _, v := range row[1:] {
 			m = max(m, v)
 		}
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v - m))
-		}
-		logSum := math.Log(sum)
-		loss -= float64(row[y[i]]-m) - logSum
-		if grad {
-			d := dscores.Row(i)
-			for j, v := range row {
-				d[j] = T(math.Exp(float64(v-m)-logSum) / n)
+		shifted := float64(row[y[i]] - m)
+		if !grad {
+			var sum float64
+			for _, v := range row {
+				sum += math.Exp(float64(v - m))
 			}
-			d[y[i]] -= T(1 / n)
+			loss -= shifted - math.Log(sum)
+			continue
 		}
+		// Exponentiate once, into dscores, then normalise there.
+		d := dscores.Row(i)
+		var sum float64
+		for j, v := range row {
+			e := math.Exp(float64(v - m))
+			sum += e
+			d[j] = T(e)
+		}
+		loss -= shifted - math.Log(sum)
+		scale := 1 / (sum * n)
+		for j, e := range d {
+			d[j] = T(float64(e) * scale)
+		}
+		d[y[i]] -= T(1 / n)
 	}
 	return loss / n
 }

@@ -195,3 +195,33 @@ func TestParseActivation(t *testing.T) {
 		t.Errorf("String = %q", s)
 	}
 }
+
+func TestReluSpecialValues(t *testing.T) {
+	// The branch-free float32 path agrees with max(x, 0) and x > 0 on zeros
+	// of both signs (relu(-0) is +0), denormals and infinities.
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, 3, -3, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	x := FromShape(vals, 1, len(vals))
+	out := NewMat[float32](1, len(vals))
+	ReluForward(out, x)
+	dout := FromShape(make([]float32, len(vals)), 1, len(vals))
+	for i := range dout.Data {
+		dout.Data[i] = 7
+	}
+	dx := NewMat[float32](1, len(vals))
+	ReluBackward(dx, dout, x)
+	for i, v := range vals {
+		wantOut, wantDx := float32(0), float32(0)
+		if v > 0 {
+			wantOut, wantDx = v, 7
+		}
+		if v != v {
+			// A NaN input means the loss is NaN and training stops as
+			// diverged: what relu passes on does not matter, only that it
+			// does not panic.
+			continue
+		}
+		if math.Float32bits(out.Data[i]) != math.Float32bits(wantOut) || dx.Data[i] != wantDx {
+			t.Errorf("relu(%g) = %g, grad %g; want %g, %g", v, out.Data[i], dx.Data[i], wantOut, wantDx)
+		}
+	}
+}

@@ -206,17 +206,14 @@ func (n *FullyConnectedNet[T]) Loss(x Mat[T], y []int) float64 {
 	return loss + n.regLoss()
 }
 
-// regLoss returns 0.5·Reg·Σ‖W‖², accumulated in float64.
+// regLoss returns 0.5·Reg·Σ‖W‖² (each ‖W‖² a BLAS dot product).
 func (n *FullyConnectedNet[T]) regLoss() float64 {
 	if n.Reg == 0 {
 		return 0
 	}
 	var s float64
 	for _, w := range n.w {
-		for _, v := range w.Data {
-			f := float64(v)
-			s += f * f
-		}
+		s += dot(w.Data, w.Data)
 	}
 	return 0.5 * n.Reg * s
 }

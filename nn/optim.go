@@ -62,11 +62,7 @@ func NewUpdateRule[T Float](cfg Config, n int) (UpdateRule[T], error) {
 type SGD[T Float] struct{ steps int }
 
 func (s *SGD[T]) Update(w, dw []T, lr float64) {
-	l := T(lr)
-	dw = dw[:len(w)]
-	for i := range w {
-		w[i] -= l * dw[i]
-	}
+	axpy(-T(lr), dw[:len(w)], w)
 	s.steps++
 }
 

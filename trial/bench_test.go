@@ -1,0 +1,61 @@
+package trial
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sweep-dev/sweep/data"
+	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/search"
+)
+
+// BenchmarkCourseworkGrid runs the coursework's grid (sweeps/coursework-grid-
+// fashion-mnist.toml: 24 trials of 1000 iterations on full Fashion-MNIST)
+// with the pool and its 2 workers, into a new database each time: training,
+// evaluation, checkpoints and records; data loading excluded, as in
+// grid_numpy.py. It reports the best validation accuracy too.
+func BenchmarkCourseworkGrid(b *testing.B) {
+	spec, err := search.ParseFile("../sweeps/coursework-grid-fashion-mnist.toml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ds, err := data.Load(b.Context(), data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
+		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test})
+	if err != nil {
+		b.Fatalf("%v (Debian: apt-get install dataset-fashion-mnist)", err)
+	}
+	trials, err := spec.Trials()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs []results.Trial
+	for _, tr := range trials {
+		cfg, _ := json.Marshal(tr.Config)
+		recs = append(recs, results.Trial{Key: tr.Key, Config: cfg, Seed: tr.Seed})
+	}
+	var best float64
+	for b.Loop() {
+		dir := b.TempDir()
+		st, err := results.Open(filepath.Join(dir, "grid.db"), results.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sw := results.Sweep{Name: spec.Name, Spec: []byte("-"), Canonical: spec.Canonical(), Metric: spec.Search.Metric, Keep: spec.Search.Keep}
+		if _, err := st.EnsureSweep(b.Context(), sw, recs); err != nil {
+			b.Fatal(err)
+		}
+		p := &Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: spec.Workers, Owner: Self()}
+		if _, err := p.Run(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		bst, _, err := SelectBest(b.Context(), st, spec.Name, ds)
+		if err != nil {
+			b.Fatal(err)
+		}
+		best = bst.ValAcc
+		os.RemoveAll(dir)
+	}
+	b.ReportMetric(best, "best_val_acc")
+}

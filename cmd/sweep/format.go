@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
-	"text/tabwriter"
+	"time"
+	"unicode/utf8"
 
 	"github.com/sweep-dev/sweep/results"
 )
@@ -18,38 +22,262 @@ func paramsText(ps []results.Param) string {
 	return strings.Join(parts, " ")
 }
 
-// writeLeaderboard writes trials (already ranked) as an aligned table with a
-// column per searched parameter; the selected best is marked with *.
-func writeLeaderboard(w io.Writer, trials []results.Trial, sw *results.Sweep) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	var names []string
-	if len(trials) > 0 {
-		for _, p := range trials[0].Params {
-			names = append(names, p.Name)
+// usageError is a mistake in a command's arguments: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// fail reports err as sweep cmd's error and returns the exit code: 2 for
+// a usageError, else exitCode's.
+func fail(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "sweep %s: %v\n", cmd, err)
+	if errors.As(err, new(usageError)) {
+		return exitUsage
+	}
+	return exitCode(err)
+}
+
+// table is a text table whose columns are aligned: numbers to the right,
+// text to the left, two spaces apart, no trailing blanks.
+type table struct {
+	head  []string
+	right []bool // per column: align right
+	rows  [][]string
+}
+
+// col adds a column.
+func (t *table) col(name string, right bool) {
+	t.head = append(t.head, name)
+	t.right = append(t.right, right)
+}
+
+// add adds a row of cells, one per column.
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+// write writes the table, with its header when it has one, each line
+// prefixed with indent.
+func (t *table) write(w io.Writer, indent string) error {
+	width := make([]int, len(t.right))
+	all := t.rows
+	if t.head != nil {
+		all = append([][]string{t.head}, t.rows...)
+	}
+	for _, r := range all {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
-	fmt.Fprint(tw, "rank\ttrial\tstatus\tval_acc\tval_loss\ttrain_acc\t")
-	for _, n := range names {
-		fmt.Fprint(tw, n+"\t")
+	for _, r := range all {
+		var b strings.Builder
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if t.right[i] {
+				b.WriteString(pad + c)
+			} else {
+				b.WriteString(c + pad)
+			}
+		}
+		if _, err := io.WriteString(w, indent+strings.TrimRight(b.String(), " ")+"\n"); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintln(tw, "secs\t")
+	return nil
+}
+
+// kvTable returns a table of names and values: two left-aligned columns,
+// no header.
+func kvTable() *table { return &table{right: []bool{false, false}} }
+
+// humanParams formats a trial's searched values for people:
+// "learning_rate=1.0e-03  reg=0.25".
+func humanParams(ps results.Params) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name + "=" + humanValue(p.Value)
+	}
+	return strings.Join(parts, "  ")
+}
+
+// human formats a number for people: 0.513, 0.25, 50, 1.0e-03, 2.5e+05.
+func human(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return nonFinite(v)
+	case v == math.Trunc(v) && a < 1e5:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case a < 1e-2 || a >= 1e5:
+		return strconv.FormatFloat(v, 'e', 1, 64)
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// nonFinite formats NaN and the infinities as pandas reads them.
+func nonFinite(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case v > 0:
+		return "inf"
+	}
+	return "-inf"
+}
+
+// humanValue formats a parameter's value for people: numbers by human,
+// lists as [50,50].
+func humanValue(v any) string {
+	switch v := v.(type) {
+	case float64:
+		return human(v)
+	case []any:
+		s := make([]string, len(v))
+		for i, e := range v {
+			s[i] = humanValue(e)
+		}
+		return "[" + strings.Join(s, ",") + "]"
+	}
+	return results.Param{Value: v}.String()
+}
+
+// metric formats an accuracy or a loss with three decimals: 0.513.
+func metric(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nonFinite(v)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// seconds formats a duration for people: 0.4s, 41.2s, 3m05s, 2h07m.
+func seconds(s float64) string {
+	switch {
+	case s < 60:
+		return strconv.FormatFloat(s, 'f', 1, 64) + "s"
+	case s < 3600:
+		m := int(s) / 60
+		return fmt.Sprintf("%dm%02ds", m, int(s)-60*m)
+	}
+	h := int(s) / 3600
+	return fmt.Sprintf("%dh%02dm", h, (int(s)-3600*h)/60)
+}
+
+// stamp formats a time for people, in UTC: 2026-11-26 12:00:05 UTC.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// hasMetrics reports whether t's metrics mean something: it was trained to
+// an outcome (done, pruned or diverged).
+func hasMetrics(t *results.Trial) bool {
+	switch t.Status {
+	case results.Done, results.Pruned, results.Diverged:
+		return true
+	}
+	return false
+}
+
+// epochsDone is how far t trained: its epochs when finished, the progress
+// of its last checkpoint otherwise.
+func epochsDone(t *results.Trial) float64 {
+	if t.Status.Finished() {
+		return t.Epochs
+	}
+	return t.Epoch
+}
+
+// trained is the time t has trained: its recorded duration, plus the time
+// since it was claimed when it is running.
+func trained(t *results.Trial) float64 {
+	if t.Status == results.Running && t.Lease != nil {
+		return t.Duration + max(clock().Sub(t.Lease.Claimed).Seconds(), 0)
+	}
+	return t.Duration
+}
+
+// paramNames returns the names of the parameters of trials, in order of
+// first appearance.
+func paramNames(trials []results.Trial) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, t := range trials {
+		for _, p := range t.Params {
+			if !seen[p.Name] {
+				seen[p.Name] = true
+				names = append(names, p.Name)
+			}
+		}
+	}
+	return names
+}
+
+// writeLeaderboard writes trials (already ranked) as an aligned table with a
+// column per searched parameter; the selected best is marked with *.
+// Metrics are shown for trials trained to an outcome, "-" otherwise;
+// test_acc only exists for the selected best.
+func writeLeaderboard(w io.Writer, trials []results.Trial, sw *results.Sweep) error {
+	var tb table
+	tb.col("rank", true)
+	tb.col("trial", true)
+	tb.col("status", false)
+	tb.col("val_acc", true)
+	tb.col("val_loss", true)
+	tb.col("train_acc", true)
+	withTest := false
+	for _, t := range trials {
+		withTest = withTest || t.TestAcc != nil
+	}
+	if withTest {
+		tb.col("test_acc", true)
+	}
+	names := paramNames(trials)
+	for _, n := range names {
+		tb.col(n, true)
+	}
+	tb.col("epochs", true)
+	tb.col("time", true)
 	for i, t := range trials {
 		mark := ""
 		if sw.Best != nil && sw.Best.Trial == t.Number {
 			mark = "*"
 		}
-		fmt.Fprintf(tw, "%d\t%s%d\t%s\t", i+1, mark, t.Number, t.Status)
-		if t.Status == results.Done {
-			fmt.Fprintf(tw, "%.4f\t%.4f\t%.4f\t", t.ValAcc, t.ValLoss, t.TrainAcc)
+		row := []string{strconv.Itoa(i + 1), mark + strconv.Itoa(t.Number), string(t.Status)}
+		if hasMetrics(&t) {
+			row = append(row, metric(t.ValAcc), metric(t.ValLoss), metric(t.TrainAcc))
 		} else {
-			fmt.Fprint(tw, "-\t-\t-\t")
+			row = append(row, "-", "-", "-")
 		}
-		for _, p := range t.Params {
-			fmt.Fprint(tw, p.String()+"\t")
+		if withTest {
+			test := "-"
+			if t.TestAcc != nil {
+				test = metric(*t.TestAcc)
+			}
+			row = append(row, test)
 		}
-		fmt.Fprintf(tw, "%.1f\t\n", t.Duration)
+		for _, n := range names {
+			v, ok := t.Params.Get(n)
+			if !ok {
+				row = append(row, "-")
+				continue
+			}
+			row = append(row, humanValue(v))
+		}
+		if t.Status == results.Pending {
+			row = append(row, "-", "-")
+		} else {
+			row = append(row, human(math2(epochsDone(&t))), seconds(trained(&t)))
+		}
+		tb.add(row...)
 	}
-	tw.Flush()
+	return tb.write(w, "")
 }
 
 func firstLine(s string) string {

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sweep-dev/sweep/data"
+	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/search"
+	"github.com/sweep-dev/sweep/trial"
+)
+
+func init() {
+	commands["best"] = command{summary: "the selected best trial of a sweep and its test accuracy", run: runBest}
+}
+
+// bestRecord is `best --format json`: the selected trial (Final), or on an
+// unfinished sweep the current leader by the validation metric (not Final,
+// no test_acc), or no trial at all.
+type bestRecord struct {
+	Final      bool     `json:"final"`
+	Metric     string   `json:"metric"`     // the selection metric
+	Unfinished int      `json:"unfinished"` // trials not finished yet
+	TestLoss   *float64 `json:"test_loss,omitempty"`
+	*trialRecord
+}
+
+func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, db := newFlags("best", "best NAME [--format table|json] [--db PATH]", stderr)
+	format := fs.String("format", "table", "output format: table or json")
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
+	}
+	if err := checkFormat(*format, "table", "json"); err != nil {
+		return fail(stderr, "best", err)
+	}
+	name := pos[0]
+	st, err := results.OpenExisting(*db, results.Options{})
+	if err != nil {
+		return fail(stderr, "best", err)
+	}
+	sw, err := st.Sweep(ctx, name)
+	if err != nil {
+		return fail(stderr, "best", err)
+	}
+	trials, err := st.Trials(ctx, name, results.Filter{})
+	if err != nil {
+		return fail(stderr, "best", err)
+	}
+	results.Rank(trials, sw.Maximize())
+	rec := bestRecord{Metric: sw.Metric}
+	for _, t := range trials {
+		if !t.Status.Finished() {
+			rec.Unfinished++
+		}
+	}
+	var top *results.Trial
+	if len(trials) > 0 && trials[0].Status == results.Done {
+		top = &trials[0]
+	}
+	switch {
+	case rec.Unfinished > 0:
+		// No selection before the sweep ends: the leader may still change.
+	case top == nil:
+		fmt.Fprintf(stderr, "sweep best: no trial of sweep %q finished training (%s)\n", name, strings.TrimPrefix(countsLine(name, trials), fmt.Sprintf("sweep %q: ", name)))
+		return exitRuntime
+	case sw.Best == nil || sw.Best.Trial != top.Number:
+		// Finished, and its test accuracy not recorded yet: evaluate once.
+		fmt.Fprintf(stderr, "sweep best: evaluating trial %d on the test set (once; the result is recorded)\n", top.Number)
+		best, bt, err := selectBest(ctx, st, sw)
+		if err != nil {
+			return fail(stderr, "best", err)
+		}
+		sw.Best, top = best, bt
+	}
+	if top != nil {
+		r := newRecord(top, 0)
+		rec.trialRecord = &r
+	}
+	if rec.Unfinished == 0 && sw.Best != nil {
+		rec.Final = true
+		rec.TestLoss = finite(sw.Best.TestLoss, true)
+	}
+	if *format == "json" {
+		if err := writeJSON(stdout, rec); err != nil {
+			return fail(stderr, "best", err)
+		}
+		return exitOK
+	}
+	if err := writeBest(stdout, sw, trials, top, rec); err != nil {
+		return fail(stderr, "best", err)
+	}
+	return exitOK
+}
+
+// selectBest loads the sweep's data from its stored spec and selects (and
+// records) its best trial.
+func selectBest(ctx context.Context, st *results.Store, sw *results.Sweep) (*results.Best, *results.Trial, error) {
+	spec, err := search.Parse(sw.SpecPath, sw.Spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the spec stored with sweep %q no longer parses: %w", sw.Name, err)
+	}
+	ds, err := data.Load(ctx, data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
+		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
+	if err != nil {
+		return nil, nil, fmt.Errorf("data of %q: %w", sw.Name, err)
+	}
+	return trial.SelectBest(ctx, st, sw.Name, ds)
+}
+
+func writeBest(w io.Writer, sw *results.Sweep, trials []results.Trial, top *results.Trial, rec bestRecord) error {
+	if rec.Unfinished > 0 {
+		fmt.Fprintf(w, "sweep %q is not finished: %d of %d trials have not finished, so no best trial is selected yet.\n",
+			sw.Name, rec.Unfinished, len(trials))
+		if top == nil {
+			fmt.Fprintln(w, "No trial has finished training yet.")
+			return nil
+		}
+		fmt.Fprintf(w, "Current leader by %s (NOT FINAL: it may change, and has no test accuracy until the sweep ends):\n", sw.Metric)
+	} else {
+		fmt.Fprintf(w, "sweep %q: best trial %d of %d, selected on %s; its test accuracy is measured once\n",
+			sw.Name, top.Number, len(trials), sw.Metric)
+	}
+	tb := kvTable()
+	tb.add("trial", itoa(top.Number))
+	tb.add("params", humanParams(top.Params))
+	tb.add("val_acc", fmt.Sprintf("%s  (val_loss %s)", metric(top.ValAcc), metric(top.ValLoss)))
+	if rec.Final {
+		tb.add("test_acc", fmt.Sprintf("%s  (test_loss %s)", metric(sw.Best.TestAcc), metric(sw.Best.TestLoss)))
+	}
+	tb.add("train_acc", metric(top.TrainAcc))
+	tb.add("trained", fmt.Sprintf("%d iterations, %s epochs, %s", top.Iterations, human(math2(top.Epochs)), seconds(top.Duration)))
+	tb.add("seed", fmt.Sprint(top.Seed))
+	if err := tb.write(w, "  "); err != nil {
+		return err
+	}
+	if rec.Final {
+		_, err := fmt.Fprintf(w, "Its weights: sweep export-model %s -o best.npz\n", shellQuote(sw.Name))
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/trial"
+)
+
+func init() {
+	commands["show"] = command{summary: "one trial: params, status, history, error", run: runShow}
+}
+
+// epochRecord is a history row in `show --format json`.
+type epochRecord struct {
+	Epoch        float64  `json:"epoch"`
+	Iteration    int      `json:"iteration"`
+	LearningRate float64  `json:"learning_rate"`
+	Loss         *float64 `json:"loss"`
+	TrainAcc     *float64 `json:"train_acc"`
+	ValAcc       *float64 `json:"val_acc"`
+	ValLoss      *float64 `json:"val_loss"`
+}
+
+// leaseRecord is a running trial's lease in `show --format json`.
+type leaseRecord struct {
+	Owner     string    `json:"owner"` // host:pid
+	Claimed   time.Time `json:"claimed"`
+	Heartbeat time.Time `json:"heartbeat"`
+	Live      bool      `json:"live"` // the owner still runs it
+}
+
+// showRecord is `show --format json`.
+type showRecord struct {
+	trialRecord
+	Lease   *leaseRecord  `json:"lease,omitempty"`
+	Stack   string        `json:"stack,omitempty"`
+	History []epochRecord `json:"history"`
+}
+
+func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, db := newFlags("show", "show NAME TRIAL [--format table|json] [--db PATH]", stderr)
+	format := fs.String("format", "table", "output format: table or json")
+	pos, code, ok := parseArgs(fs, args, 2, 2)
+	if !ok {
+		return code
+	}
+	if err := checkFormat(*format, "table", "json"); err != nil {
+		return fail(stderr, "show", err)
+	}
+	n, err := trialNumber(pos[1], pos[0])
+	if err != nil {
+		return fail(stderr, "show", err)
+	}
+	st, err := results.OpenExisting(*db, results.Options{})
+	if err != nil {
+		return fail(stderr, "show", err)
+	}
+	t, hist, err := st.Trial(ctx, pos[0], n)
+	if err != nil {
+		return fail(stderr, "show", err)
+	}
+	var lease *leaseRecord
+	if t.Status == results.Running && t.Lease != nil {
+		l := t.Lease
+		live := !trial.Staleness(trial.Self(), clock(), trial.DefaultLeaseTTL)(*l)
+		lease = &leaseRecord{Owner: l.Owner.String(), Claimed: l.Claimed.UTC(), Heartbeat: l.Heartbeat.UTC(), Live: live}
+	}
+	if *format == "json" {
+		r := showRecord{trialRecord: newRecord(t, 0), Lease: lease, Stack: t.Stack, History: make([]epochRecord, len(hist))}
+		for i, e := range hist {
+			r.History[i] = epochRecord{Epoch: e.Epoch, Iteration: e.Iteration, LearningRate: e.LearningRate,
+				Loss: finite(e.Loss, true), TrainAcc: finite(e.TrainAcc, true), ValAcc: finite(e.ValAcc, true), ValLoss: finite(e.ValLoss, true)}
+		}
+		if err := writeJSON(stdout, r); err != nil {
+			return fail(stderr, "show", err)
+		}
+		return exitOK
+	}
+	if err := writeTrial(stdout, pos[0], t, hist, lease); err != nil {
+		return fail(stderr, "show", err)
+	}
+	return exitOK
+}
+
+// writeTrial writes one trial for people.
+func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoch, lease *leaseRecord) error {
+	fmt.Fprintf(w, "sweep %q, trial %d: %s\n", sweep, t.Number, t.Status)
+	tb := kvTable()
+	kv := func(k, v string) { tb.add(k, v) }
+	kv("params", humanParams(t.Params))
+	kv("key", t.Key)
+	kv("seed", strconv.FormatUint(t.Seed, 10))
+	status := string(t.Status)
+	switch t.Status {
+	case results.Diverged:
+		status += fmt.Sprintf(" (the loss became NaN or infinite at iteration %d)", t.DivergedAt)
+	case results.Running, results.Interrupted:
+		if t.Iteration > 0 {
+			status += fmt.Sprintf(" (last checkpoint at epoch %s, iteration %d)", human(t.Epoch), t.Iteration)
+		} else {
+			status += " (no checkpoint yet)"
+		}
+	}
+	if t.Attempts > 0 {
+		status += fmt.Sprintf(", attempt %d", t.Attempts)
+	}
+	kv("status", status)
+	if lease != nil {
+		ago := seconds(clock().Sub(lease.Heartbeat).Seconds())
+		state := "alive"
+		if !lease.Live {
+			state = "stale: its process is gone; the next run reclaims the trial"
+		}
+		kv("owner", lease.Owner+" since "+stamp(lease.Claimed))
+		kv("heartbeat", fmt.Sprintf("%s (%s ago, %s)", stamp(lease.Heartbeat), ago, state))
+	}
+	if hasMetrics(t) {
+		kv("val_acc", fmt.Sprintf("%s  (best epoch; val_loss %s)", metric(t.ValAcc), metric(t.ValLoss)))
+		kv("final", fmt.Sprintf("val_acc %s  train_acc %s", metric(t.FinalValAcc), metric(t.TrainAcc)))
+		kv("trained", fmt.Sprintf("%d iterations, %s epochs", t.Iterations, human(math2(t.Epochs))))
+	}
+	if t.TestAcc != nil {
+		kv("test_acc", metric(*t.TestAcc)+"  (the selected best trial)")
+	}
+	if t.Status == results.Pending {
+		return tb.write(w, "  ")
+	}
+	kv("started", stamp(t.Started))
+	if t.Status.Finished() {
+		kv("finished", stamp(t.Finished))
+	}
+	kv("time", seconds(trained(t)))
+	if err := tb.write(w, "  "); err != nil {
+		return err
+	}
+	if t.Error != "" {
+		fmt.Fprintf(w, "\nerror:\n%s\n", indentText(t.Error, "  "))
+	}
+	if t.Stack != "" {
+		fmt.Fprintf(w, "\nstack:\n%s\n", indentText(t.Stack, "  "))
+	}
+	if len(hist) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nhistory (%d epoch%s):\n", len(hist), plural(len(hist)))
+	var ht table
+	for _, c := range []string{"epoch", "iteration", "loss", "train_acc", "val_acc", "val_loss", "learning_rate"} {
+		ht.col(c, true)
+	}
+	for _, e := range hist {
+		ht.add(human(math2(e.Epoch)), itoa(e.Iteration), metric(e.Loss), metric(e.TrainAcc), metric(e.ValAcc), metric(e.ValLoss), human(e.LearningRate))
+	}
+	return ht.write(w, "  ")
+}
+
+// trialNumber parses the TRIAL argument of a command on sweep.
+func trialNumber(arg, sweep string) (int, error) {
+	n, err := strconv.Atoi(arg)
+	if err != nil {
+		return 0, usagef("trial %q: want a trial number (see sweep leaderboard %s)", arg, shellQuote(sweep))
+	}
+	return n, nil
+}
+
+// math2 rounds to two decimals (fractional epochs).
+func math2(v float64) float64 {
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	r, _ := strconv.ParseFloat(s, 64)
+	return r
+}
+
+// indentText indents every line of s.
+func indentText(s, indent string) string {
+	s = strings.TrimRight(s, "\n")
+	return indent + strings.ReplaceAll(s, "\n", "\n"+indent)
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -251,4 +253,72 @@ func TestLeaderboardGolden(t *testing.T) {
 		{"leaderboard-watch-json", []string{"leaderboard", "golden", "--watch", "--format", "json", "--db", "$DB"}},
 		{"leaderboard-unknown-sweep", []string{"leaderboard", "nope", "--db", "$DB"}},
 	})
+	t.Run("stale", func(t *testing.T) {
+		// An hour later nothing runs "golden": --watch draws it, sees no
+		// live process twice, and stops.
+		setClock(t, t0.Add(70*time.Minute))
+		old := watchEvery
+		watchEvery = time.Millisecond
+		t.Cleanup(func() { watchEvery = old })
+		runGolden(t, db, []cliCase{{"leaderboard-watch-stopped", []string{"leaderboard", "golden", "--watch", "--top", "2", "--db", "$DB"}}})
+	})
+}
+
+// BenchmarkLeaderboardTop10 is `sweep leaderboard NAME --top 10` in-process
+// (open, read the sweep, list, rank, format) on a sweep of 10,000 done
+// trials. Its time and memory must not depend on the trials' histories:
+// compare epochs=20 with epochs=200.
+func BenchmarkLeaderboardTop10(b *testing.B) {
+	for _, epochs := range []int{20, 200} {
+		b.Run(fmt.Sprintf("trials=10000/epochs=%d", epochs), func(b *testing.B) {
+			db := bigSweep(b, 10000, epochs)
+			fi, err := os.Stat(db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			args := []string{"leaderboard", "big", "--top", "10", "--db", db}
+			b.ReportAllocs()
+			for b.Loop() {
+				if code := run(b.Context(), args, io.Discard, io.Discard); code != exitOK {
+					b.Fatalf("exit %d", code)
+				}
+			}
+			b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
+		})
+	}
+}
+
+// bigSweep records sweep "big" of n done trials with epochs-long
+// histories, through the results API.
+func bigSweep(b *testing.B, n, epochs int) string {
+	db := filepath.Join(b.TempDir(), "big.db")
+	st, err := results.Open(db, results.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	lrs, regs := []float64{1e-3, 5e-3, 1e-4, 5e-4}, []float64{0.1, 0.25}
+	trials := make([]results.Trial, n)
+	for i := range trials {
+		lr, reg := lrs[i%4], regs[(i/4)%2]
+		trials[i] = results.Trial{Key: itoa(i), Seed: uint64(i),
+			Params: results.Params{{Name: "learning_rate", Value: lr}, {Name: "reg", Value: reg}, {Name: "lr_decay", Value: 0.5 + float64(i)/float64(2*n)}},
+			Config: []byte(fmt.Sprintf(`{"Hidden":[50],"LearningRate":%g,"Reg":%g,"BatchSize":200,"Iterations":1000}`, lr, reg))}
+	}
+	if _, err := st.EnsureSweep(ctx, results.Sweep{Name: "big", Created: t0}, trials); err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		tr, _, err := st.Claim(ctx, "big", fixtureOwner, t0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		acc := 0.3 + 0.2*float64((i*7919)%1000)/1000
+		o := results.Outcome{Status: results.Done, Duration: 60, History: fixtureHistory(epochs, acc, 1e-3),
+			Metrics: results.Metrics{ValAcc: acc, ValLoss: 2 - acc, TrainAcc: acc + 0.05, FinalValAcc: acc, Iterations: 1000, Epochs: float64(epochs)}}
+		if err := st.Finish(ctx, "big", tr.Number, fixtureOwner, t0, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db
 }

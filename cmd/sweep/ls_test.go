@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sweep-dev/sweep/results"
 )
 
 func TestLsGolden(t *testing.T) {
@@ -53,4 +59,130 @@ func TestQueriesNeverCreateADatabase(t *testing.T) {
 	if err != nil || len(ents) != 0 {
 		t.Errorf("files left in %s: %v %v", dir, ents, err)
 	}
+}
+
+// liveSpec is a sweep slow enough to be read while it runs: 6 trials of
+// about half a second each (more under -race), 2 workers.
+const liveSpec = `
+name = "live-test"
+seed = 5
+workers = 2
+
+[data]
+source = "synthetic"
+train = 4000
+val = 200
+test = 200
+
+[model]
+hidden = [128]
+weight_scale = 1e-2
+
+[train]
+epochs = 20
+batch_size = 20
+
+[search]
+method = "grid"
+
+[search.params]
+learning_rate = [3e-4, 1e-3, 3e-3]
+reg = [0.0, 0.05]
+`
+
+// TestLiveReads runs a sweep in another process and, while it runs, reads
+// it with ls, leaderboard (table and JSON), show and leaderboard --watch:
+// every read answers, sees the run's progress, and the run finishes
+// normally with every trial done.
+func TestLiveReads(t *testing.T) {
+	spec := writeSpec(t, liveSpec)
+	db := filepath.Join(t.TempDir(), "sweep.db")
+	cmd, out := sweepProcess(t, "run", spec, "--db", db)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	activeLs := func() bool {
+		code, stdout, _ := runCLI(t, "ls", "--format", "json", "--db", db)
+		var recs []lsRecord
+		return code == exitOK && json.Unmarshal([]byte(stdout), &recs) == nil && len(recs) == 1 && recs[0].Active
+	}
+	waitFor(t, "ls to show the sweep running", activeLs)
+
+	oldEvery := watchEvery
+	watchEvery = 20 * time.Millisecond
+	t.Cleanup(func() { watchEvery = oldEvery })
+	var watchOut, watchErr bytes.Buffer
+	watched := make(chan int, 1)
+	go func() {
+		watched <- run(context.Background(), []string{"leaderboard", "live-test", "--watch", "--db", db}, &watchOut, &watchErr)
+	}()
+
+	var (
+		runErr      error
+		reads       int
+		sawRunning  bool // a leaderboard listed a running trial
+		sawLiveShow bool // show described a running trial with a live owner
+		sawActiveLs bool
+	)
+	for running := true; running; {
+		select {
+		case runErr = <-exited:
+			running = false
+		default:
+		}
+		code, stdout, stderr := runCLI(t, "leaderboard", "live-test", "--format", "json", "--db", db)
+		if code != exitOK {
+			t.Fatalf("leaderboard --format json during the run: exit %d: %s", code, stderr)
+		}
+		var recs []trialRecord
+		if err := json.Unmarshal([]byte(stdout), &recs); err != nil || len(recs) != 6 {
+			t.Fatalf("leaderboard JSON during the run: %v, %d records:\n%s", err, len(recs), stdout)
+		}
+		for _, r := range recs {
+			if r.Status != results.Running {
+				continue
+			}
+			sawRunning = true
+			code, stdout, stderr := runCLI(t, "show", "live-test", itoa(r.Trial), "--db", db)
+			if code != exitOK {
+				t.Fatalf("show %d during the run: exit %d: %s", r.Trial, code, stderr)
+			}
+			if strings.Contains(stdout, ": running\n") {
+				sawLiveShow = sawLiveShow || strings.Contains(stdout, "ago, alive)")
+			}
+			break
+		}
+		if code, stdout, stderr := runCLI(t, "leaderboard", "live-test", "--top", "3", "--db", db); code != exitOK || !strings.Contains(stdout, "rank  trial") {
+			t.Fatalf("leaderboard during the run: exit %d:\n%s%s", code, stdout, stderr)
+		}
+		if code, stdout, stderr := runCLI(t, "ls", "--db", db); code != exitOK || !strings.Contains(stdout, "live-test") {
+			t.Fatalf("ls during the run: exit %d:\n%s%s", code, stdout, stderr)
+		} else if strings.Contains(stdout, "running on ") {
+			sawActiveLs = true
+		}
+		reads += 4
+		time.Sleep(10 * time.Millisecond) // a busy user, not a denial of service
+	}
+	if runErr != nil || strings.Contains(out.String(), "locked") {
+		t.Fatalf("the run, read %d times, failed: %v\n%s", reads, runErr, out)
+	}
+	if !sawRunning || !sawLiveShow || !sawActiveLs {
+		t.Errorf("during the run (%d reads): leaderboard listed a running trial %v, show a live owner %v, ls a running process %v",
+			reads, sawRunning, sawLiveShow, sawActiveLs)
+	}
+	for _, tr := range trialsOf(t, db, "live-test") {
+		if tr.Status != results.Done || tr.Attempts != 1 {
+			t.Errorf("trial %d: %s after %d attempts, want done after 1", tr.Number, tr.Status, tr.Attempts)
+		}
+	}
+
+	// --watch ends with the sweep, its last table the final one.
+	if code := <-watched; code != exitOK {
+		t.Fatalf("leaderboard --watch: exit %d: %s", code, watchErr.String())
+	}
+	tables := strings.Split(watchOut.String(), "\n\n")
+	if last := tables[len(tables)-1]; !strings.HasPrefix(last, `sweep "live-test": 6 trials: 6 done`) || strings.Count(last, " done ") != 6 {
+		t.Errorf("last table of --watch:\n%s", last)
+	}
+	t.Logf("%d reads during the run; --watch drew %d tables", reads, len(tables))
 }

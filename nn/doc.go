@@ -62,8 +62,16 @@
 // Diverged. Shape mismatches in direct calls of the layer functions are
 // programmer errors and panic, as gonum's do.
 //
-// # Allocation
+// # Speed
 //
-// A training step reuses its buffers. With the pure-Go gonum BLAS, gonum's
-// parallel gemm allocates a few small objects per call for its goroutines.
+// Matrix products go through gonum's pure-Go BLAS by default, or OpenBLAS
+// through cgo in builds with -tags openblas (BLASBackend says which). A
+// steady-state training step does not allocate with OpenBLAS (gonum's
+// parallel gemm allocates a few small objects per call for its goroutines):
+// the minibatch is gathered into a reused buffer, and the first layer does
+// not compute the gradient with respect to the data.
+//
+// OpenBLAS runs one thread per product: its results depend on its thread
+// count, and a sweep's results must not depend on its number of workers.
+// Sweeps use the cores by training several nets at once instead.
 package nn

@@ -154,17 +154,31 @@ func sortTrials(ts []results.Trial, key string, params []string) error {
 		return usagef("unknown sort key %q (valid: %s; -KEY sorts descending)", key, strings.Join(append(slices.Clone(metricKeys), params...), ", "))
 	}
 	param := !slices.Contains(metricKeys, name)
-	slices.SortStableFunc(ts, func(a, b results.Trial) int {
-		va, oka := sortValue(&a, name, param)
-		vb, okb := sortValue(&b, name, param)
+	// Sort keys, not Trials: a Trial is hundreds of bytes to swap.
+	type entry struct {
+		v  any
+		ok bool
+		i  int
+	}
+	es := make([]entry, len(ts))
+	for i := range ts {
+		v, ok := sortValue(&ts[i], name, param)
+		es[i] = entry{v, ok, i}
+	}
+	slices.SortStableFunc(es, func(a, b entry) int {
 		switch {
-		case !oka || !okb:
-			return boolCmp(!oka, !okb)
+		case !a.ok || !b.ok:
+			return boolCmp(!a.ok, !b.ok)
 		case desc:
-			return compareValues(vb, va)
+			return compareValues(b.v, a.v)
 		}
-		return compareValues(va, vb)
+		return compareValues(a.v, b.v)
 	})
+	sorted := make([]results.Trial, len(ts))
+	for k, e := range es {
+		sorted[k] = ts[e.i]
+	}
+	copy(ts, sorted)
 	return nil
 }
 

@@ -51,6 +51,9 @@ echo "== yardstick (numpy, same run)"
 "$PY" "$YARDSTICK/ref_numpy.py" synth3072 1000 | tee "$out/np3072.json"
 [ -n "$have_fmnist" ] && "$PY" "$YARDSTICK/ref_numpy.py" fmnist 1000 | tee "$out/np784.json"
 [ -n "$have_fmnist" ] && (cd "$YARDSTICK" && "$PY" grid_numpy.py) | tee "$out/npgrid.json"
+if "$PY" -c 'import torch' 2>/dev/null; then
+  "$PY" scripts/torch_step.py 784 1000 | tee "$out/torch784.json"
+fi
 json() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
 echo "== ratios (numpy time / sweep time; > 1 means sweep is faster)"
@@ -65,6 +68,11 @@ for d in 784 3072; do
     [ -n "$ns" ] && echo "training step d=$d/h=50/batch=200 $dt: numpy ${npsec}s/1000 it, sweep $(awk -v n="$ns" 'BEGIN{printf "%.3f", n*1000/1e9}')s/1000 it: $(ratio "$npsec" "$(awk -v n="$ns" 'BEGIN{print n*1000/1e9}')")x"
   done
 done
+if [ -e "$out/torch784.json" ]; then
+  ts=$(json "$out/torch784.json" train_s)
+  ns=$(step float32 784)
+  echo "training step d=784/h=50/batch=200 float32 vs PyTorch $(json "$out/torch784.json" torch) (CPU, 1 thread): torch ${ts}s/1000 it: $(ratio "$ts" "$(awk -v n="$ns" 'BEGIN{print n*1000/1e9}')")x"
+fi
 for dt in float32 float64; do
   sq=$(metric "BenchmarkGemm/dtype=$dt/square/" GFLOP/s "$out/nn.txt")
   st=$(metric "BenchmarkTrainStep/dtype=$dt/d=784/" GFLOP/s "$out/nn.txt")

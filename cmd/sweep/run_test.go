@@ -299,3 +299,36 @@ func TestTwoProcessesShareASweep(t *testing.T) {
 		t.Errorf("%d trials reported, %d in the sweep", len(trained), len(ts))
 	}
 }
+
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	spec := writeSpec(t, killSpec)
+	db := filepath.Join(t.TempDir(), "sweep.db")
+	cmd, out := sweepProcess(t, "run", spec, "--db", db)
+	waitFor(t, "a running trial", anyTrial(db, func(tr results.Trial) bool { return tr.Status == results.Running }))
+	for range 2 {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = cmd.Wait()
+	if st := cmd.ProcessState; st.Success() {
+		t.Fatalf("process exited 0 after two interrupts; output:\n%s", out)
+	}
+	// Either way the database is consistent, and the next run finishes the
+	// sweep: trials left running by the process are reclaimed at once.
+	s, err := results.OpenExisting(db, results.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(t.Context()); err != nil {
+		t.Fatalf("database after two interrupts: %v", err)
+	}
+	if code, stdout, stderr := runCLI(t, "run", spec, "--db", db); code != exitOK {
+		t.Fatalf("run after two interrupts: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, tr := range trialsOf(t, db, "kill-test") {
+		if tr.Status != results.Done {
+			t.Errorf("trial %d is %s", tr.Number, tr.Status)
+		}
+	}
+}

@@ -58,9 +58,9 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "  help         this text")
+	fmt.Fprintln(w, "  help          this text")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "exit codes: 0 ok; 1 runtime error; 2 bad usage, spec or data;")
 	fmt.Fprintln(w, "            3 finished but some trials failed; 130 interrupted")

@@ -33,6 +33,10 @@ type Config struct {
 	Epochs     int // passes over the training data; 0 when Iterations is set
 }
 
+// MaxHidden bounds a hidden layer's size: a typo of a few extra digits is
+// reported before anything runs, not met as an out-of-memory crash.
+const MaxHidden = 1 << 16
+
 // Defaults of the [model] and [train] keys: the coursework's.
 const (
 	DefaultIterations = 1000 // when neither iterations nor epochs is given
@@ -251,6 +255,9 @@ func (p *paramDef) check(v any) string {
 		for _, n := range h {
 			if n <= 0 {
 				return fmt.Sprintf("hidden layer size %d must be positive", n)
+			}
+			if n > MaxHidden {
+				return fmt.Sprintf("hidden layer size %d is more than %d", n, MaxHidden)
 			}
 		}
 	}

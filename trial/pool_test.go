@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +80,11 @@ func newFixture(t *testing.T, src string) *fixture {
 	if _, err := st.EnsureSweep(t.Context(), sw, recs); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := st.Check(context.Background()); err != nil {
+			t.Errorf("database check: %v", err)
+		}
+	})
 	ds, err := data.Load(t.Context(), data.Options{Source: spec.Data.Source, Train: spec.Data.Train,
 		Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
 	if err != nil {
@@ -330,5 +336,39 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	if kept != 2 {
 		t.Errorf("%d models kept, want keep = 2", kept)
+	}
+}
+
+func TestPanickingTrialDoesNotStopTheSweep(t *testing.T) {
+	f := newFixture(t, testSpec)
+	testHookTrain = func(tr *results.Trial) {
+		if tr.Number == 2 {
+			var m map[string]int
+			m["boom"]++ // a bug inside a trial: assignment to a nil map
+		}
+	}
+	defer func() { testHookTrain = nil }()
+	stats, err := f.pool(2).Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Trained != 6 || stats.Failed != 1 {
+		t.Errorf("stats %+v, want 6 trained, 1 failed", stats)
+	}
+	tr, _, err := f.store.Trial(t.Context(), f.spec.Name, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Status != results.Failed || !strings.Contains(tr.Error, "nil map") || !strings.Contains(tr.Stack, "pool_test.go") {
+		t.Errorf("trial 2: %s, error %q, stack %q", tr.Status, tr.Error, tr.Stack)
+	}
+	done := 0
+	for _, tr := range f.trials(t) {
+		if tr.Status == results.Done {
+			done++
+		}
+	}
+	if done != 3 { // 6 trials: 2 diverge (lr 1e6), 1 panics
+		t.Errorf("%d trials done, want 3", done)
 	}
 }

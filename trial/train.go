@@ -53,6 +53,10 @@ type Result struct {
 	Err         error // why an interrupted job stopped (ctx, a failed save)
 }
 
+// testHookTrain, when set by a test, is called as a trial starts training:
+// it lets tests make a trial panic inside the pool.
+var testHookTrain func(*results.Trial)
+
 // Train trains one trial to its end, recovering a panic as a failed trial.
 // It returns Interrupted with a checkpoint when ctx is cancelled or a
 // checkpoint cannot be saved.
@@ -66,6 +70,9 @@ func Train(ctx context.Context, j Job) (res Result) {
 			}}
 		}
 	}()
+	if testHookTrain != nil {
+		testHookTrain(j.Trial)
+	}
 	var cfg search.Config
 	if err := json.Unmarshal(j.Trial.Config, &cfg); err != nil {
 		return failed(fmt.Errorf("trial %d: decode config: %w", j.Trial.Number, err))

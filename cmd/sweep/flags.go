@@ -21,7 +21,7 @@ func defaultDB() string {
 func newFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", defaultDB(), "results database (default $SWEEP_DB or sweep.db)")
+	db := fs.String("db", defaultDB(), "results database: $SWEEP_DB when set, else sweep.db")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sweep %s\n\nflags:\n", usage)
 		fs.PrintDefaults()

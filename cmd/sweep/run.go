@@ -28,6 +28,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	if *workers < 0 {
+		fmt.Fprintf(stderr, "sweep run: --workers %d: must be positive (or 0 for the spec's)\n", *workers)
+		return exitUsage
+	}
 	spec, err := search.ParseFile(pos[0])
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -66,6 +70,10 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	pos, code, ok := parseArgs(fs, args, 1, 1)
 	if !ok {
 		return code
+	}
+	if *workers < 0 {
+		fmt.Fprintf(stderr, "sweep resume: --workers %d: must be positive (or 0 for the spec's)\n", *workers)
+		return exitUsage
 	}
 	st, err := results.OpenExisting(*db, results.Options{})
 	if err != nil {
@@ -106,14 +114,8 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 		}
 		recs[i] = results.Trial{Key: t.Key, Params: ps, Config: cfg, Seed: t.Seed}
 	}
-	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),
-		Metric: spec.Search.Metric, Keep: spec.Search.Keep}
-	added, err := st.EnsureSweep(ctx, sw, recs)
-	if err != nil {
-		fmt.Fprintf(stderr, "sweep: record sweep %q: %v\n", spec.Name, err)
-		return exitCode(err)
-	}
-
+	// The data is loaded first: a sweep whose data cannot be loaded is not
+	// recorded, so fixing its [data] table is not refused as a change.
 	ds, err := data.Load(ctx, data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
 		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
 	if err != nil {
@@ -122,6 +124,14 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 		}
 		fmt.Fprintf(stderr, "sweep: data of %q: %v\n", spec.Name, err)
 		return exitUsage
+	}
+
+	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),
+		Metric: spec.Search.Metric, Keep: spec.Search.Keep}
+	added, err := st.EnsureSweep(ctx, sw, recs)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep: record sweep %q: %v\n", spec.Name, err)
+		return exitCode(err)
 	}
 
 	// The data set is most of the heap and lives as long as the process:
@@ -188,8 +198,12 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 	results.Rank(trials, sw.Maximize())
 	writeLeaderboard(stdout, trials[:min(5, len(trials))], sw)
 	if best != nil {
-		fmt.Fprintf(stdout, "\nbest: trial %d (%s): val_acc %.4f, test_acc %.4f\n",
-			best.Trial, paramsText(bt.Params), best.ValAcc, best.TestAcc)
+		chosen := ""
+		if !sw.Maximize() {
+			chosen = fmt.Sprintf("val_loss %.4f, ", best.ValLoss)
+		}
+		fmt.Fprintf(stdout, "\nbest: trial %d (%s): %sval_acc %.4f, test_acc %.4f\n",
+			best.Trial, paramsText(bt.Params), chosen, best.ValAcc, best.TestAcc)
 	}
 	for _, t := range trials {
 		if t.Status == results.Failed {

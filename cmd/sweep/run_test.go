@@ -53,6 +53,26 @@ func writeSpec(t *testing.T, src string) string {
 	return p
 }
 
+// newDB returns the path of a new database in a temporary directory; at
+// cleanup, if the test created it, its consistency is checked.
+func newDB(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "sweep.db")
+	t.Cleanup(func() {
+		if _, err := os.Stat(db); err != nil {
+			return
+		}
+		st, err := results.OpenExisting(db, results.Options{})
+		if err == nil {
+			err = st.Check(context.Background())
+		}
+		if err != nil {
+			t.Errorf("database check: %v", err)
+		}
+	})
+	return db
+}
+
 // runCLI runs the CLI in-process.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -132,7 +152,7 @@ func metricsByKey(ts []results.Trial) map[string]results.Metrics {
 
 func TestKill9ThenRunAgain(t *testing.T) {
 	spec := writeSpec(t, killSpec)
-	db := filepath.Join(t.TempDir(), "sweep.db")
+	db := newDB(t)
 
 	cmd, out := sweepProcess(t, "run", spec, "--db", db)
 	// Kill -9 once some trial is running and has a checkpoint.
@@ -191,7 +211,7 @@ func TestKill9ThenRunAgain(t *testing.T) {
 	}
 
 	// Bitwise the same results as an uninterrupted run with one worker.
-	db1 := filepath.Join(t.TempDir(), "one.db")
+	db1 := newDB(t)
 	if code, _, stderr := runCLI(t, "run", spec, "--db", db1, "--workers", "1"); code != exitOK {
 		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
 	}
@@ -205,7 +225,7 @@ func TestKill9ThenRunAgain(t *testing.T) {
 
 func TestInterruptExits130AndResumes(t *testing.T) {
 	spec := writeSpec(t, killSpec)
-	db := filepath.Join(t.TempDir(), "sweep.db")
+	db := newDB(t)
 	cmd, out := sweepProcess(t, "run", spec, "--db", db)
 	waitFor(t, "a running trial", anyTrial(db, func(tr results.Trial) bool { return tr.Status == results.Running }))
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
@@ -234,6 +254,17 @@ func TestInterruptExits130AndResumes(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "best: trial") {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// Bitwise the results of an uninterrupted run.
+	db1 := newDB(t)
+	if code, _, stderr := runCLI(t, "run", spec, "--db", db1); code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
+	}
+	want := metricsByKey(trialsOf(t, db1, "kill-test"))
+	for k, got := range metricsByKey(trialsOf(t, db, "kill-test")) {
+		if got != want[k] {
+			t.Errorf("trial %s: after Ctrl-C and resume %+v, uninterrupted %+v", k, got, want[k])
+		}
+	}
 }
 
 func TestRunErrors(t *testing.T) {
@@ -241,7 +272,7 @@ func TestRunErrors(t *testing.T) {
 	bad := writeSpec(t, "name = \"x\"\n[train]\nlearnig_rate = 1\n")
 	good := writeSpec(t, strings.Replace(killSpec, "epochs = 12", "epochs = 1", 1))
 	changed := writeSpec(t, strings.Replace(killSpec, "epochs = 12", "epochs = 2", 1))
-	db := filepath.Join(dir, "s.db")
+	db := newDB(t)
 	if code, _, stderr := runCLI(t, "run", good, "--db", db); code != exitOK {
 		t.Fatalf("good spec: exit %d: %s", code, stderr)
 	}
@@ -252,6 +283,7 @@ func TestRunErrors(t *testing.T) {
 		msg  string
 	}{
 		{"no spec", []string{"run"}, exitUsage, "usage: sweep run"},
+		{"negative workers", []string{"run", good, "--db", db, "--workers", "-3"}, exitUsage, "--workers -3"},
 		{"bad spec", []string{"run", bad, "--db", db}, exitUsage, "learnig_rate"},
 		{"missing spec", []string{"run", filepath.Join(dir, "nope.toml"), "--db", db}, exitUsage, "nope.toml"},
 		{"changed settings", []string{"run", changed, "--db", db}, exitUsage, "epochs"},
@@ -273,7 +305,7 @@ func TestRunErrors(t *testing.T) {
 
 func TestTwoProcessesShareASweep(t *testing.T) {
 	spec := writeSpec(t, strings.Replace(killSpec, "epochs = 12", "epochs = 3", 1))
-	db := filepath.Join(t.TempDir(), "sweep.db")
+	db := newDB(t)
 	a, outA := sweepProcess(t, "run", spec, "--db", db, "--workers", "1")
 	b, outB := sweepProcess(t, "run", spec, "--db", db, "--workers", "1")
 	errA, errB := a.Wait(), b.Wait()
@@ -302,7 +334,7 @@ func TestTwoProcessesShareASweep(t *testing.T) {
 
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	spec := writeSpec(t, killSpec)
-	db := filepath.Join(t.TempDir(), "sweep.db")
+	db := newDB(t)
 	cmd, out := sweepProcess(t, "run", spec, "--db", db)
 	waitFor(t, "a running trial", anyTrial(db, func(tr results.Trial) bool { return tr.Status == results.Running }))
 	for range 2 {
@@ -330,5 +362,48 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 		if tr.Status != results.Done {
 			t.Errorf("trial %d is %s", tr.Number, tr.Status)
 		}
+	}
+}
+
+func TestBadDataIsNotRecorded(t *testing.T) {
+	db := newDB(t)
+	src := "name = \"emb\"\n[data]\nsource = \"embedded\"\ntrain = %d\n[train]\niterations = 20\n[search]\nmethod = \"grid\"\n[search.params]\nreg = [0.0, 0.1]\n"
+	code, _, stderr := runCLI(t, "run", writeSpec(t, fmt.Sprintf(src, 20000)), "--db", db)
+	if code != exitUsage || !strings.Contains(stderr, "20000") {
+		t.Fatalf("too many training images: exit %d, %q", code, stderr)
+	}
+	// The sweep was not recorded, so the corrected spec is not a change.
+	if code, stdout, stderr := runCLI(t, "run", writeSpec(t, fmt.Sprintf(src, 500)), "--db", db); code != exitOK {
+		t.Fatalf("corrected spec: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestFailedTrialExits3(t *testing.T) {
+	src := "name = \"fails\"\n[data]\nsource = \"synthetic\"\ntrain = 300\nval = 50\ntest = 50\n[train]\niterations = 10\n[search]\nmethod = \"grid\"\n[search.params]\nreg = [0.0, 0.1]\n"
+	db := newDB(t)
+	st, err := results.Open(db, results.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A trial whose stored config cannot be decoded fails when it trains;
+	// the others train, and the sweep ends with exit code 3.
+	sw := results.Sweep{Name: "fails", Spec: []byte(src), SpecPath: "fails.toml", Metric: "val_acc", Keep: 1}
+	bad := results.Trial{Key: "broken", Config: []byte(`{"Hidden": "x"}`), Params: results.Params{{Name: "reg", Value: 0.5}}}
+	if _, err := st.EnsureSweep(t.Context(), sw, []results.Trial{bad}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "resume", "fails", "--db", db)
+	if code != exitTrialFailed {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, stdout, stderr)
+	}
+	counts := map[results.Status]int{}
+	for _, tr := range trialsOf(t, db, "fails") {
+		counts[tr.Status]++
+	}
+	if counts[results.Failed] != 1 || counts[results.Done] != 2 {
+		t.Errorf("statuses %v, want 1 failed and 2 done", counts)
+	}
+	if !strings.Contains(stdout, "failed") || !strings.Contains(stdout, "best: trial") {
+		t.Errorf("output does not report the failure and the best trial:\n%s", stdout)
 	}
 }

@@ -86,7 +86,8 @@ func describeSearch(s *search.Spec) string {
 	return fmt.Sprintf("grid of %s = %d trials", strings.Join(sizes, " x "), n)
 }
 
-// writeTrials prints one row per trial: index, key, seed, searched values.
+// writeTrials prints one row per trial: its number (1-based, as `sweep run`
+// numbers the trials of a new sweep), key, seed, searched values.
 func writeTrials(w io.Writer, trials []search.Trial) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "trial\tkey\tseed")
@@ -97,7 +98,7 @@ func writeTrials(w io.Writer, trials []search.Trial) {
 	}
 	fmt.Fprintln(tw)
 	for _, t := range trials {
-		fmt.Fprintf(tw, "%d\t%s\t%d", t.Index, t.Key, t.Seed)
+		fmt.Fprintf(tw, "%d\t%s\t%d", t.Index+1, t.Key, t.Seed)
 		for _, p := range t.Params {
 			v := search.FormatValue(p.Value)
 			if s, ok := p.Value.(string); ok {

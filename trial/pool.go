@@ -158,15 +158,25 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 	p.emit(Event{Kind: Started, Worker: worker, Trial: t, From: from, Total: p.iterations(t)})
 
 	start := time.Now()
+	sv := newSaver(func(ck results.Checkpoint, hist []results.Epoch) error {
+		return p.Store.SaveCheckpoint(sctx, p.Sweep, t.Number, p.Owner, p.now(), ck, hist)
+	})
 	res := Train(ctx, Job{
 		Trial: t, Checkpoint: ck, Data: p.Data,
 		Save: func(_ context.Context, ck results.Checkpoint, hist []results.Epoch) error {
-			return p.Store.SaveCheckpoint(sctx, p.Sweep, t.Number, p.Owner, p.now(), ck, hist)
+			return sv.save(ck, hist)
 		},
 		Progress: func(h results.Epoch, total int) {
 			p.emit(Event{Kind: EpochDone, Worker: worker, Trial: t, Epoch: h, Total: total})
 		},
 	})
+	// The outcome or the release below supersedes a checkpoint still
+	// waiting; a write in progress is waited for, so it cannot land after.
+	if err := sv.stop(); err != nil && !res.Interrupted {
+		// The lease was lost (or the store failed) after the last epoch:
+		// the outcome cannot be recorded under this owner either.
+		return false, fmt.Errorf("checkpoint trial %d of %q: %w", t.Number, p.Sweep, err)
+	}
 	dur := time.Since(start).Seconds()
 	if res.Interrupted {
 		if err := p.Store.Release(sctx, p.Sweep, t.Number, p.Owner, p.now(), res.Checkpoint, res.History, dur); err != nil {

@@ -147,8 +147,11 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 		out.Status = results.Diverged
 		out.Metrics.DivergedAt = r.DivergedAt
 		out.Error = fmt.Sprintf("loss became NaN or Inf at iteration %d", r.DivergedAt)
-		if r.BestValAcc < 0 { // never evaluated
-			out.Metrics.ValAcc, out.Metrics.ValLoss = 0, 0
+		if r.BestValAcc < 0 {
+			// Never evaluated: no metric has a value (NaN, which the store
+			// keeps and the CLI shows as missing), rather than a false 0.
+			nan := math.NaN()
+			out.Metrics.ValAcc, out.Metrics.ValLoss, out.Metrics.TrainAcc, out.Metrics.FinalValAcc = nan, nan, nan, nan
 		}
 	default:
 		out.Status = results.Done

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/sweep-dev/sweep/nn"
 )
 
 func TestRun(t *testing.T) {
@@ -17,7 +19,7 @@ func TestRun(t *testing.T) {
 		{"no args", nil, exitUsage, "", "usage: sweep"},
 		{"help", []string{"help"}, exitOK, "exit codes", ""},
 		{"unknown", []string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
-		{"version", []string{"version"}, exitOK, "blas  gonum", ""},
+		{"version", []string{"version"}, exitOK, "blas  " + nn.BLASBackend(), ""},
 		{"version extra arg", []string{"version", "x"}, exitUsage, "", "unexpected argument"},
 	}
 	for _, tt := range tests {

@@ -176,6 +176,15 @@ func fixtureDB(t testing.TB) string {
 	finish("golden-done", 1, done(0.44, 4))
 	finish("golden-done", 2, results.Outcome{Status: results.Failed, Error: "boom"})
 	finish("golden-done", 3, done(0.44, 5)) // ties with trial 2 on val_acc and val_loss: 2 wins
+
+	// A trial that diverged before its first evaluation has no metric
+	// values (NaN), not zeros: shown as missing, sorted last.
+	ensure("golden-early", strings.Replace(fixtureSpec, "learning_rate = [1e-3, 5e-3, 1e-2]", "learning_rate = [1e-3]", 1))
+	nan := math.NaN()
+	finish("golden-early", 0, results.Outcome{Status: results.Diverged, Duration: 0.5,
+		Metrics: results.Metrics{ValAcc: nan, ValLoss: nan, TrainAcc: nan, FinalValAcc: nan, Iterations: 3, Epochs: 0.75, DivergedAt: 4},
+		Error:   "loss became NaN or Inf at iteration 4"})
+	finish("golden-early", 1, done(0.3, 6))
 	return db
 }
 
@@ -253,6 +262,11 @@ func TestLeaderboardGolden(t *testing.T) {
 		{"leaderboard-bad-top", []string{"leaderboard", "golden", "--top", "-1", "--db", "$DB"}},
 		{"leaderboard-watch-json", []string{"leaderboard", "golden", "--watch", "--format", "json", "--db", "$DB"}},
 		{"leaderboard-unknown-sweep", []string{"leaderboard", "nope", "--db", "$DB"}},
+		{"leaderboard-early-divergence", []string{"leaderboard", "golden-early", "--sort", "val_loss", "--db", "$DB"}},
+		{"export-early-divergence-csv", []string{"export", "golden-early", "--format", "csv", "--db", "$DB"}},
+		{"export-early-divergence-json", []string{"export", "golden-early", "--format", "json", "--db", "$DB"}},
+		{"show-early-divergence", []string{"show", "golden-early", "1", "--db", "$DB"}},
+		{"ls-csv", []string{"ls", "--format", "csv", "--db", "$DB"}},
 	})
 	t.Run("stale", func(t *testing.T) {
 		// An hour later nothing runs "golden": --watch draws it, sees no

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,12 +50,12 @@ type lsRecord struct {
 }
 
 func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("ls", "ls [--format table|json] [--db PATH]", stderr)
-	format := fs.String("format", "table", "output format: table or json")
+	fs, db := newFlags("ls", "ls [--format table|csv|json] [--db PATH]", stderr)
+	format := fs.String("format", "table", "output format: table, csv or json")
 	if _, code, ok := parseArgs(fs, args, 0, 0); !ok {
 		return code
 	}
-	if err := checkFormat(*format, "table", "json"); err != nil {
+	if err := checkFormat(*format, "table", "csv", "json"); err != nil {
 		return fail(stderr, "ls", err)
 	}
 	st, err := results.OpenExisting(*db, results.Options{})
@@ -86,6 +88,12 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	if *format == "csv" {
+		if err := writeLsCSV(stdout, recs); err != nil {
+			return fail(stderr, "ls", err)
+		}
+		return exitOK
+	}
 	if len(recs) == 0 {
 		fmt.Fprintf(stdout, "no sweeps in %s\n", st.Path())
 		return exitOK
@@ -113,4 +121,21 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "ls", err)
 	}
 	return exitOK
+}
+
+// writeLsCSV writes the sweeps as CSV, with the JSON field names as header.
+func writeLsCSV(w io.Writer, recs []lsRecord) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"name", "total", "done", "running", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "active", "processes", "created"})
+	for _, r := range recs {
+		best := ""
+		if r.BestValAcc != nil {
+			best = strconv.FormatFloat(*r.BestValAcc, 'g', -1, 64)
+		}
+		_ = cw.Write([]string{r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Pending), itoa(r.Interrupted),
+			itoa(r.Diverged), itoa(r.Failed), itoa(r.Pruned), best, strconv.FormatBool(r.Active),
+			strings.Join(r.Processes, " "), r.Created.UTC().Format(time.RFC3339Nano)})
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -32,7 +32,7 @@ func TestLsGolden(t *testing.T) {
 		setClock(t, t0.Add(70*time.Minute))
 		runGolden(t, db, []cliCase{
 			{"ls-stale", []string{"ls", "--db", "$DB"}},
-			{"ls-bad-format", []string{"ls", "--format", "csv", "--db", "$DB"}},
+			{"ls-bad-format", []string{"ls", "--format", "xml", "--db", "$DB"}},
 			{"ls-extra-arg", []string{"ls", "golden", "--db", "$DB"}},
 		})
 	})

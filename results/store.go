@@ -52,6 +52,9 @@ func Open(path string, o Options) (*Store, error) {
 	s := newStore(path, o)
 	ctx := context.Background()
 	fi, err := os.Stat(path)
+	if err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("open results %q: %w: it is a directory", path, ErrNotFound)
+	}
 	switch {
 	case err == nil && fi.Size() > 0:
 		empty := false
@@ -79,11 +82,15 @@ func Open(path string, o Options) (*Store, error) {
 // like Open, but never creates a file: ErrNotFound if path does not exist.
 func OpenExisting(path string, o Options) (*Store, error) {
 	s := newStore(path, o)
-	if _, err := os.Stat(path); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			err = fmt.Errorf("%w: no such file", ErrNotFound)
 		}
 		return nil, fmt.Errorf("open results %q: %w", path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("open results %q: %w: it is a directory", path, ErrNotFound)
 	}
 	if err := s.open(context.Background(), false, false, checkSchema); err != nil {
 		return nil, fmt.Errorf("open results %q: %w", path, err)

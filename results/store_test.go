@@ -542,3 +542,13 @@ func TestRank(t *testing.T) {
 		t.Error("Maximize")
 	}
 }
+
+func TestOpenDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for name, open := range map[string]func(string, Options) (*Store, error){"Open": Open, "OpenExisting": OpenExisting} {
+		_, err := open(dir, Options{})
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is a directory") {
+			t.Errorf("%s(a directory): %v, want ErrNotFound saying it is a directory", name, err)
+		}
+	}
+}

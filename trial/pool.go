@@ -41,6 +41,7 @@ const (
 	EpochDone                    // a trial finished an epoch
 	Finished                     // a trial ended: done, diverged or failed
 	Interrupted                  // a trial stopped early and was released
+	LeaseLost                    // another process reclaimed a trial this one was training
 )
 
 // Event reports a worker's progress to a display.
@@ -172,14 +173,25 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 	})
 	// The outcome or the release below supersedes a checkpoint still
 	// waiting; a write in progress is waited for, so it cannot land after.
-	if err := sv.stop(); err != nil && !res.Interrupted {
-		// The lease was lost (or the store failed) after the last epoch:
-		// the outcome cannot be recorded under this owner either.
-		return false, fmt.Errorf("checkpoint trial %d of %q: %w", t.Number, p.Sweep, err)
-	}
+	saveErr := sv.stop()
 	dur := time.Since(start).Seconds()
+	if errors.Is(saveErr, results.ErrLeaseLost) || errors.Is(res.Err, results.ErrLeaseLost) {
+		// Another process reclaimed the trial (this one missed its
+		// heartbeats for longer than the lease): it is theirs now. Leave it
+		// and go on with the others.
+		p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: results.ErrLeaseLost})
+		return true, nil
+	}
+	if saveErr != nil && !res.Interrupted {
+		return false, fmt.Errorf("checkpoint trial %d of %q: %w", t.Number, p.Sweep, saveErr)
+	}
 	if res.Interrupted {
-		if err := p.Store.Release(sctx, p.Sweep, t.Number, p.Owner, p.now(), res.Checkpoint, res.History, dur); err != nil {
+		err := p.Store.Release(sctx, p.Sweep, t.Number, p.Owner, p.now(), res.Checkpoint, res.History, dur)
+		if errors.Is(err, results.ErrLeaseLost) {
+			p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: err})
+			return ctx.Err() == nil, nil
+		}
+		if err != nil {
 			return false, fmt.Errorf("release trial %d of %q: %w", t.Number, p.Sweep, err)
 		}
 		count(func(s *Stats) { s.Interrupted++ })
@@ -191,7 +203,10 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 		return false, nil
 	}
 	res.Outcome.Duration = dur
-	if err := p.Store.Finish(sctx, p.Sweep, t.Number, p.Owner, p.now(), res.Outcome); err != nil {
+	if err := p.Store.Finish(sctx, p.Sweep, t.Number, p.Owner, p.now(), res.Outcome); errors.Is(err, results.ErrLeaseLost) {
+		p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: err})
+		return true, nil
+	} else if err != nil {
 		return false, fmt.Errorf("record trial %d of %q: %w", t.Number, p.Sweep, err)
 	}
 	count(func(s *Stats) {

@@ -374,3 +374,42 @@ func TestPanickingTrialDoesNotStopTheSweep(t *testing.T) {
 		t.Errorf("%d trials done, want 3", done)
 	}
 }
+
+func TestLeaseLostToAnotherProcess(t *testing.T) {
+	f := newFixture(t, testSpec)
+	thief := results.Owner{Host: "elsewhere", PID: 1, ID: "thief"}
+	var once sync.Once
+	var lost []int
+	var mu sync.Mutex
+	p := f.pool(1)
+	p.Events = func(e Event) {
+		switch e.Kind {
+		case EpochDone:
+			if e.Trial.Number == 1 {
+				// Another process reclaims trial 1 in mid-training, as if
+				// this one had missed its heartbeats for a whole lease.
+				once.Do(func() {
+					tr, _, err := f.store.Claim(t.Context(), f.spec.Name, thief, time.Now(), func(results.Lease) bool { return true })
+					if err != nil || tr.Number != 1 {
+						t.Errorf("steal: trial %v, %v", tr, err)
+					}
+				})
+			}
+		case LeaseLost:
+			mu.Lock()
+			lost = append(lost, e.Trial.Number)
+			mu.Unlock()
+		}
+	}
+	stats, err := p.Run(t.Context())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(lost) != 1 || lost[0] != 1 || stats.Trained != 5 {
+		t.Errorf("lease lost for %v, %d trained; want trial 1 lost and the 5 others trained", lost, stats.Trained)
+	}
+	tr, _, err := f.store.Trial(t.Context(), f.spec.Name, 1)
+	if err != nil || tr.Status != results.Running || tr.Lease.Owner.ID != "thief" {
+		t.Errorf("trial 1 after the steal: %+v, %v; want running under the thief", tr, err)
+	}
+}

@@ -126,6 +126,9 @@ func (d *display) event(e trial.Event) {
 		if d.overall != nil {
 			d.overall.Increment()
 		}
+	case trial.LeaseLost:
+		line = fmt.Sprintf("trial %d was reclaimed by another process (this one missed its heartbeats): left to it\n", e.Trial.Number)
+		d.stopWorker(e.Worker)
 	case trial.Interrupted:
 		line = fmt.Sprintf("trial %d interrupted at its last checkpoint\n", e.Trial.Number)
 		d.stopWorker(e.Worker)

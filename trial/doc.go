@@ -24,6 +24,13 @@
 // reclaimed at once; one owned by another host, once its heartbeat is older
 // than the lease's time to live (Staleness). Because claims are
 // transactions, two processes on one database never train a trial twice.
+// A process that finds its lease taken (it missed its heartbeats for a whole
+// lease, and another process reclaimed the trial) leaves the trial to the
+// new owner and goes on with others.
+//
+// Checkpoints are written in the background (a saver per trial, newest
+// wins), so training does not wait for the store's synced commits; the
+// outcome is recorded only after the last write has landed.
 //
 // When the context is cancelled (Ctrl-C), no new trial is claimed and each
 // running trial stops within one iteration, is checkpointed and released as

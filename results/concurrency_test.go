@@ -172,12 +172,10 @@ func reportLatency(t *testing.T, what string, lat []time.Duration, writes int) {
 	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
 	t.Logf("%s: %d reads during %d checkpoint writes of %d KB: p50 %v, p90 %v, p99 %v, max %v",
 		what, len(lat), writes, checkpointSize/1000, p(0.5), p(0.9), p(0.99), lat[len(lat)-1])
-	// Tails follow the machine: a reader waits for at most the write
-	// transaction in flight (the turnstile), whose length is the disk's
-	// fsync time and the scheduler's; only the median is asserted.
-	if p(0.5) > 100*time.Millisecond {
-		t.Errorf("median read latency %v > 100ms", p(0.5))
-	}
+	// The figures are reported, not asserted: they follow the machine (a
+	// reader waits for at most the write transaction in flight, whose
+	// length is the disk's fsync time and the scheduler's). What is
+	// asserted is that every read answered without error.
 }
 
 // TestLiveReadGoroutine: a reader answers, without error, while another

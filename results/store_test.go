@@ -133,8 +133,10 @@ func TestLocked(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("Trials on a locked file: %v, want ErrLocked", err)
 	}
-	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
-		t.Errorf("gave up after %v, want about 100ms", d)
+	// It waited for its timeout before giving up (how much longer depends
+	// on the machine: not asserted).
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Errorf("gave up after %v, before its 100ms timeout", d)
 	}
 	t.Log(err)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)

@@ -80,7 +80,7 @@ func defaultModelTrial(ctx context.Context, st *results.Store, name string, stde
 		return sw.Best.Trial, nil
 	}
 	if len(trials) == 0 || trials[0].Status != results.Done {
-		return 0, fmt.Errorf("%w: no trial of sweep %q has finished training, so none has weights", results.ErrNotFound, name)
+		return 0, fmt.Errorf("no trial of sweep %q has finished training, so none has weights", name)
 	}
 	lead := trials[0].Number
 	if slices.ContainsFunc(trials, func(t results.Trial) bool { return !t.Status.Finished() }) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sweep-dev/sweep/results"
 )
@@ -98,5 +99,36 @@ func TestExportModelGolden(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Dir(db))
 	if len(ents) != 2 || ents[0].Name() != "model.npz" || ents[1].Name() != "sweep.db" {
 		t.Errorf("files in the output folder: %v, want model.npz and sweep.db only (no temporary files)", ents)
+	}
+}
+
+func TestNoFinishedTrialExits1(t *testing.T) {
+	// best and export-model agree: a sweep none of whose trials finished
+	// training is a state of the sweep (exit 1), not bad usage.
+	db := newDB(t)
+	st, err := results.Open(db, results.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := results.Sweep{Name: "nothing", Spec: []byte("name = \"nothing\"\n"), SpecPath: "nothing.toml", Metric: "val_acc"}
+	if _, err := st.EnsureSweep(t.Context(), sw, []results.Trial{{Key: "k1"}}); err != nil {
+		t.Fatal(err)
+	}
+	owner := results.Owner{Host: "h", PID: 1, ID: "o"}
+	tr, _, err := st.Claim(t.Context(), "nothing", owner, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Finish(t.Context(), "nothing", tr.Number, owner, time.Now(), results.Outcome{Status: results.Failed, Error: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"best", "nothing", "--db", db},
+		{"export-model", "nothing", "-o", filepath.Join(t.TempDir(), "m.npz"), "--db", db},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != exitRuntime || !strings.Contains(stderr, "finished training") {
+			t.Errorf("%s: exit %d, %q; want 1 and a message that no trial finished training", args[0], code, stderr)
+		}
 	}
 }

@@ -109,7 +109,7 @@ type trialRecord struct {
 	Attempts    int            `json:"attempts"`
 	Started     *time.Time     `json:"started"`
 	Finished    *time.Time     `json:"finished"`
-	Error       string         `json:"error,omitempty"`
+	Error       string         `json:"error"` // always present, "" when none: a field of the CLI contract
 }
 
 // finite returns &v, or nil when v is NaN or infinite or !ok.

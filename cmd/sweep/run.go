@@ -21,28 +21,37 @@ func init() {
 	commands["resume"] = command{summary: "continue a sweep from the spec stored with it", run: runResume}
 }
 
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("run", "run SPEC [--db PATH] [--workers N]", stderr)
-	workers := fs.Int("workers", 0, "concurrent trials (default: the spec's workers, else the number of CPUs)")
+// runFlags parses the flags and the one argument of run and resume.
+func runFlags(name, usage string, args []string, stderr io.Writer) (arg, db string, workers, code int, ok bool) {
+	fs, dbFlag := newFlags(name, usage, stderr)
+	w := fs.Int("workers", 0, "concurrent trials (default: the spec's workers, else the number of CPUs)")
 	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return "", "", 0, code, false
+	}
+	if *w < 0 {
+		fmt.Fprintf(stderr, "sweep %s: --workers %d: must be positive (or 0 for the spec's)\n", name, *w)
+		return "", "", 0, exitUsage, false
+	}
+	return pos[0], *dbFlag, *w, exitOK, true
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	path, db, workers, code, ok := runFlags("run", "run SPEC [--db PATH] [--workers N]", args, stderr)
 	if !ok {
 		return code
 	}
-	if *workers < 0 {
-		fmt.Fprintf(stderr, "sweep run: --workers %d: must be positive (or 0 for the spec's)\n", *workers)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep run: read spec: %v\n", err)
 		return exitUsage
 	}
-	spec, err := search.ParseFile(pos[0])
+	spec, err := search.Parse(path, src)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	src, err := os.ReadFile(pos[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "sweep run: %v\n", err)
-		return exitUsage
-	}
-	st, err := results.Open(*db, results.Options{})
+	st, err := results.Open(db, results.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
@@ -54,33 +63,27 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitRuntime
 		}
 		if err := search.CheckCompatible(prev, spec); err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", pos[0], err)
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
 			return exitUsage
 		}
 	} else if !errors.Is(err, results.ErrNoSweep) {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
 	}
-	return execute(ctx, st, spec, src, pos[0], *workers, stdout, stderr)
+	return execute(ctx, st, spec, src, path, workers, stdout, stderr)
 }
 
 func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("resume", "resume NAME [--db PATH] [--workers N]", stderr)
-	workers := fs.Int("workers", 0, "concurrent trials (default: the spec's workers, else the number of CPUs)")
-	pos, code, ok := parseArgs(fs, args, 1, 1)
+	name, db, workers, code, ok := runFlags("resume", "resume NAME [--db PATH] [--workers N]", args, stderr)
 	if !ok {
 		return code
 	}
-	if *workers < 0 {
-		fmt.Fprintf(stderr, "sweep resume: --workers %d: must be positive (or 0 for the spec's)\n", *workers)
-		return exitUsage
-	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := results.OpenExisting(db, results.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
 	}
-	sw, err := st.Sweep(ctx, pos[0])
+	sw, err := st.Sweep(ctx, name)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
@@ -90,7 +93,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "sweep resume: the spec stored with sweep %q no longer parses: %v\n", sw.Name, err)
 		return exitRuntime
 	}
-	return execute(ctx, st, spec, sw.Spec, sw.SpecPath, *workers, stdout, stderr)
+	return execute(ctx, st, spec, sw.Spec, sw.SpecPath, workers, stdout, stderr)
 }
 
 // execute records the sweep and its trials (new ones only), trains every

@@ -1,7 +1,6 @@
 package trial
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,14 +25,9 @@ func BenchmarkCourseworkGrid(b *testing.B) {
 	if err != nil {
 		b.Fatalf("%v (Debian: apt-get install dataset-fashion-mnist)", err)
 	}
-	trials, err := spec.Trials()
+	recs, err := Records(spec)
 	if err != nil {
 		b.Fatal(err)
-	}
-	var recs []results.Trial
-	for _, tr := range trials {
-		cfg, _ := json.Marshal(tr.Config)
-		recs = append(recs, results.Trial{Key: tr.Key, Config: cfg, Seed: tr.Seed})
 	}
 	var best float64
 	for b.Loop() {

@@ -62,18 +62,9 @@ func newFixture(t *testing.T, src string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trials, err := spec.Trials()
+	recs, err := Records(spec)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var recs []results.Trial
-	for _, tr := range trials {
-		cfg, _ := json.Marshal(tr.Config)
-		var ps []results.Param
-		for _, p := range tr.Params {
-			ps = append(ps, results.Param{Name: p.Name, Value: p.Value})
-		}
-		recs = append(recs, results.Trial{Key: tr.Key, Params: ps, Config: cfg, Seed: tr.Seed})
 	}
 	sw := results.Sweep{Name: spec.Name, Spec: []byte(src), SpecPath: "test.toml", Canonical: spec.Canonical(),
 		Metric: spec.Search.Metric, Keep: spec.Search.Keep}

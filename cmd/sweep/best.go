@@ -6,9 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/results"
-	"github.com/sweep-dev/sweep/search"
 	"github.com/sweep-dev/sweep/trial"
 )
 
@@ -99,12 +97,11 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // selectBest loads the sweep's data from its stored spec and selects (and
 // records) its best trial.
 func selectBest(ctx context.Context, st *results.Store, sw *results.Sweep) (*results.Best, *results.Trial, error) {
-	spec, err := search.Parse(sw.SpecPath, sw.Spec)
+	spec, err := storedSpec(sw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("the spec stored with sweep %q no longer parses: %w", sw.Name, err)
+		return nil, nil, err
 	}
-	ds, err := data.Load(ctx, data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
-		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
+	ds, err := loadData(ctx, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data of %q: %w", sw.Name, err)
 	}

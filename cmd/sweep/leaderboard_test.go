@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/search"
+	"github.com/sweep-dev/sweep/trial"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/ with the outputs")
@@ -61,20 +61,9 @@ func specTrials(t testing.TB, path, src string) []results.Trial {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trials, err := spec.Trials()
+	recs, err := trial.Records(spec)
 	if err != nil {
 		t.Fatal(err)
-	}
-	recs := make([]results.Trial, len(trials))
-	for i, tr := range trials {
-		cfg, err := json.Marshal(tr.Config)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs[i] = results.Trial{Key: tr.Key, Config: cfg, Seed: tr.Seed}
-		for _, p := range tr.Params {
-			recs[i].Params = append(recs[i].Params, results.Param{Name: p.Name, Value: p.Value})
-		}
 	}
 	return recs
 }

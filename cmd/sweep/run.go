@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,9 +56,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCode(err)
 	}
 	if old, err := st.Sweep(ctx, spec.Name); err == nil {
-		prev, perr := search.Parse(old.SpecPath, old.Spec)
+		prev, perr := storedSpec(old)
 		if perr != nil {
-			fmt.Fprintf(stderr, "sweep run: the spec stored with sweep %q no longer parses: %v\n", spec.Name, perr)
+			fmt.Fprintf(stderr, "sweep run: %v\n", perr)
 			return exitRuntime
 		}
 		if err := search.CheckCompatible(prev, spec); err != nil {
@@ -88,9 +87,9 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
 	}
-	spec, err := search.Parse(sw.SpecPath, sw.Spec)
+	spec, err := storedSpec(sw)
 	if err != nil {
-		fmt.Fprintf(stderr, "sweep resume: the spec stored with sweep %q no longer parses: %v\n", sw.Name, err)
+		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitRuntime
 	}
 	return execute(ctx, st, spec, sw.Spec, sw.SpecPath, workers, stdout, stderr)
@@ -99,28 +98,14 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // execute records the sweep and its trials (new ones only), trains every
 // claimable trial, then selects the best and prints the leaderboard.
 func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
-	trials, err := spec.Trials()
+	recs, err := trial.Records(spec)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", specPath, err)
 		return exitUsage
 	}
-	recs := make([]results.Trial, len(trials))
-	for i, t := range trials {
-		cfg, err := json.Marshal(t.Config)
-		if err != nil {
-			fmt.Fprintf(stderr, "sweep: encode trial %d: %v\n", i+1, err)
-			return exitRuntime
-		}
-		ps := make([]results.Param, len(t.Params))
-		for k, p := range t.Params {
-			ps[k] = results.Param{Name: p.Name, Value: p.Value}
-		}
-		recs[i] = results.Trial{Key: t.Key, Params: ps, Config: cfg, Seed: t.Seed}
-	}
 	// The data is loaded first: a sweep whose data cannot be loaded is not
 	// recorded, so fixing its [data] table is not refused as a change.
-	ds, err := data.Load(ctx, data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
-		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
+	ds, err := loadData(ctx, spec)
 	if err != nil {
 		if ctx.Err() != nil {
 			return exitInterrupted
@@ -171,6 +156,21 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 		return exitCode(runErr)
 	}
 	return finish(ctx, st, spec.Name, ds, stdout, stderr)
+}
+
+// storedSpec parses the spec stored with a sweep.
+func storedSpec(sw *results.Sweep) (*search.Spec, error) {
+	spec, err := search.Parse(sw.SpecPath, sw.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("the spec stored with sweep %q no longer parses: %w", sw.Name, err)
+	}
+	return spec, nil
+}
+
+// loadData loads (or finds already loaded in this process) the data of spec.
+func loadData(ctx context.Context, spec *search.Spec) (*data.Dataset, error) {
+	return data.Load(ctx, data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
+		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
 }
 
 // finish selects the best trial when the sweep is complete and prints the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -552,5 +553,43 @@ func TestOpenDirectory(t *testing.T) {
 		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is a directory") {
 			t.Errorf("%s(a directory): %v, want ErrNotFound saying it is a directory", name, err)
 		}
+	}
+}
+
+// TestLockedByAnotherProcess: a database held by another process (here
+// flock(1), which takes the same flock(2) lock bbolt does) past the timeout
+// gives ErrLocked with a message naming the file, and leaves it unchanged.
+func TestLockedByAnotherProcess(t *testing.T) {
+	s := newTestStore(t)
+	mustSweep(t, s, "g", 2, 3)
+	before, err := os.ReadFile(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := filepath.Join(t.TempDir(), "held")
+	// --close: only flock itself holds the lock, not the command it runs,
+	// so killing its process group releases it.
+	cmd := exec.Command("flock", "--exclusive", "--close", s.Path(), "sh", "-c", "touch "+held+"; exec sleep 60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("flock(1) (util-linux): %v", err)
+	}
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(held); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("flock(1) did not take the lock")
+		}
+	}
+	_, err = OpenExisting(s.Path(), Options{Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), s.Path()) {
+		t.Fatalf("open of a database another process holds: %v, want ErrLocked naming the file", err)
+	}
+	t.Log(err)
+	after, err := os.ReadFile(s.Path())
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the held file changed (%v)", err)
 	}
 }

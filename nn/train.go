@@ -7,6 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"unsafe"
+
+	"github.com/sweep-dev/sweep/internal/prefetch"
 )
 
 // Config is everything that decides how one net is built and trained. Zero
@@ -205,6 +208,7 @@ type trainer[T Float] struct {
 
 	xb                                    []T   // minibatch rows
 	yb                                    []int // minibatch labels
+	idx                                   []int // minibatch row indices
 	ev                                    []T   // evaluation chunk rows
 	lastTrainAcc, lastValAcc, lastValLoss float64
 }
@@ -308,6 +312,7 @@ func newTrainer[T Float](cfg Config, train, val Data, resume *Snapshot[T]) (*tra
 	}
 	t.xb = make([]T, cfg.BatchSize*train.X.Cols)
 	t.yb = make([]int, cfg.BatchSize)
+	t.idx = make([]int, cfg.BatchSize)
 	return t, nil
 }
 
@@ -403,8 +408,16 @@ func (t *trainer[T]) result(o Outcome) *Result[T] {
 // not finite. It does not allocate (the loss history has its capacity).
 func (t *trainer[T]) step() bool {
 	d := t.train.X.Cols
-	for i := range t.yb {
-		j := t.rng.IntN(t.train.X.Rows)
+	for i := range t.idx {
+		t.idx[i] = t.rng.IntN(t.train.X.Rows)
+	}
+	// The rows are scattered over the training set, which is far larger
+	// than the caches: fetching each from memory is most of the gather's
+	// time. Ask for the row gatherAhead places ahead while copying this one.
+	for i, j := range t.idx {
+		if k := i + gatherAhead; k < len(t.idx) {
+			prefetch.Range(unsafe.Pointer(&t.train.X.Data[t.idx[k]*d]), d*4)
+		}
 		convertRow(t.xb[i*d:(i+1)*d], t.train.X.Row(j))
 		t.yb[i] = t.train.Y[j]
 	}
@@ -565,6 +578,10 @@ func argmax[T Float](row []T) int {
 	}
 	return best
 }
+
+// gatherAhead is how many rows ahead step prefetches while gathering a
+// minibatch. From 1 to 4 did as well (BenchmarkTrainStep); 0 is 15-20% slower.
+const gatherAhead = 2
 
 // convertRow copies src into dst, converting float32 to T.
 func convertRow[T Float](dst []T, src []float32) {

@@ -50,6 +50,9 @@ fi
 echo "== yardstick (numpy, same run)"
 "$PY" "$YARDSTICK/ref_numpy.py" synth3072 1000 | tee "$out/np3072.json"
 [ -n "$have_fmnist" ] && "$PY" "$YARDSTICK/ref_numpy.py" fmnist 1000 | tee "$out/np784.json"
+# numpy gives one trial both cores (OpenBLAS threads); sweep gives each trial
+# one and runs trials side by side. The same yardstick on one core, per core:
+[ -n "$have_fmnist" ] && OPENBLAS_NUM_THREADS=1 "$PY" "$YARDSTICK/ref_numpy.py" fmnist 1000 | tee "$out/np784-1.json"
 [ -n "$have_fmnist" ] && (cd "$YARDSTICK" && "$PY" grid_numpy.py) | tee "$out/npgrid.json"
 if "$PY" -c 'import torch' 2>/dev/null; then
   "$PY" scripts/torch_step.py 784 1000 | tee "$out/torch784.json"
@@ -68,6 +71,11 @@ for d in 784 3072; do
     [ -n "$ns" ] && echo "training step d=$d/h=50/batch=200 $dt: numpy ${npsec}s/1000 it, sweep $(awk -v n="$ns" 'BEGIN{printf "%.3f", n*1000/1e9}')s/1000 it: $(ratio "$npsec" "$(awk -v n="$ns" 'BEGIN{print n*1000/1e9}')")x"
   done
 done
+if [ -e "$out/np784-1.json" ]; then
+  npsec=$(json "$out/np784-1.json" train_s)
+  ns=$(step float32 784)
+  echo "training step d=784/h=50/batch=200 float32, per core (numpy with OPENBLAS_NUM_THREADS=1): numpy ${npsec}s/1000 it: $(ratio "$npsec" "$(awk -v n="$ns" 'BEGIN{print n*1000/1e9}')")x"
+fi
 if [ -e "$out/torch784.json" ]; then
   ts=$(json "$out/torch784.json" train_s)
   ns=$(step float32 784)

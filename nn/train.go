@@ -416,7 +416,7 @@ func (t *trainer[T]) step() bool {
 	// time. Ask for the row gatherAhead places ahead while copying this one.
 	for i, j := range t.idx {
 		if k := i + gatherAhead; k < len(t.idx) {
-			prefetch.Range(unsafe.Pointer(&t.train.X.Data[t.idx[k]*d]), d*4)
+			prefetch.Range(unsafe.Pointer(&t.train.X.Data[t.idx[k]*d]), d*int(unsafe.Sizeof(float32(0))))
 		}
 		convertRow(t.xb[i*d:(i+1)*d], t.train.X.Row(j))
 		t.yb[i] = t.train.Y[j]
@@ -580,7 +580,9 @@ func argmax[T Float](row []T) int {
 }
 
 // gatherAhead is how many rows ahead step prefetches while gathering a
-// minibatch. From 1 to 4 did as well (BenchmarkTrainStep); 0 is 15-20% slower.
+// minibatch. In a gather micro-benchmark (200 rows of 784 from 59000) 1 to 4
+// did as well: 51-54 µs, against 65 µs without prefetching; BenchmarkTrainStep
+// at d=784 is about 10% faster with it.
 const gatherAhead = 2
 
 // convertRow copies src into dst, converting float32 to T.

@@ -36,10 +36,14 @@ func (s *Spec) settings() []setting {
 	for _, kv := range []struct {
 		name string
 		n    int
-	}{{"train", s.Data.Train}, {"val", s.Data.Val}, {"test", s.Data.Test}} {
+	}{{"train", s.Data.Train}, {"val", s.Data.Val}, {"test", s.Data.Test},
+		{"classes", s.Data.Classes}, {"dim", s.Data.Dim}} {
 		if kv.n > 0 {
 			st = append(st, setting{"data", kv.name, strconv.Itoa(kv.n)})
 		}
+	}
+	if s.Data.Source == "synthetic" {
+		st = append(st, setting{"data", "seed", strconv.FormatUint(s.Data.Seed, 10)})
 	}
 	opts := s.optimizers()
 	for i := range params {

@@ -9,7 +9,7 @@
 //	seed = 0                     # trial seeds derive from (seed, trial key)
 //	workers = 2                  # 0 (the default): the number of CPUs
 //
-//	[data]    source, path, train, val, test
+//	[data]    source, path, train, val, test; seed, classes, dim (synthetic only)
 //	[model]   hidden, activation, weight_scale
 //	[train]   dtype, optimizer, iterations | epochs, batch_size, learning_rate,
 //	          lr_decay, reg, momentum, decay_rate, beta1, beta2, epsilon
@@ -30,7 +30,9 @@
 // minimised), max_trials 10000, keep 3. Data sizes of 0 leave the split to the
 // data package. Fashion-MNIST's path defaults to
 // /usr/share/datasets/fashion-mnist; cifar10 and mnist need a path; embedded and
-// synthetic take none.
+// synthetic take none. The top-level seed seeds the trials only, never the
+// data: synthetic data has its own [data] seed (default 0), so reseeding a
+// sweep trains new trials on the same data.
 //
 // A searched key overrides its fixed value. Parse is strict and reports every
 // problem at once, each as "file:line: key: message" wrapping a sentinel error

@@ -30,6 +30,12 @@ type Data struct {
 	Train  int    // training images: the first Train of the training file
 	Val    int    // validation images: the ones after them
 	Test   int    // test images
+	// Seed, Classes and Dim shape synthetic data only: the generator's seed
+	// (apart from the sweep's Seed, so that trials can be reseeded on the
+	// same data) and the number of classes and features (0: the data
+	// package's defaults).
+	Seed         uint64
+	Classes, Dim int
 }
 
 // Search is the [search] table.
@@ -111,7 +117,7 @@ func (p *parser) addAt(it *item, sentinel error, format string, args ...any) {
 // Keys of each table, for strict decoding and did-you-mean.
 var (
 	topKeys    = []string{"name", "seed", "workers", "data", "model", "train", "search"}
-	dataKeys   = []string{"source", "path", "train", "val", "test"}
+	dataKeys   = []string{"source", "path", "train", "val", "test", "seed", "classes", "dim"}
 	searchKeys = []string{"method", "metric", "trials", "max_trials", "keep", "params"}
 	rangeKeys  = []string{"uniform", "log_uniform", "int_uniform", "steps"}
 	modelKeys  = sectionKeys("model")
@@ -260,6 +266,19 @@ func (p *parser) data(t *item, d *Data) {
 	if !p.table(t) {
 		return
 	}
+	var synthetic []*item // keys of synthetic data only
+	defer func() {
+		if d.Source == "synthetic" || !slices.Contains(sources, d.Source) {
+			return
+		}
+		for _, it := range synthetic {
+			why := ""
+			if it.name == "seed" {
+				why = " (the top-level seed seeds the trials, never the data)"
+			}
+			p.addAt(it, ErrConflict, "applies to source synthetic only%s", why)
+		}
+	}()
 	for _, it := range t.kids {
 		switch it.name {
 		case "source":
@@ -275,6 +294,17 @@ func (p *parser) data(t *item, d *Data) {
 			p.intTo(&d.Val, it, 0, maxInt)
 		case "test":
 			p.intTo(&d.Test, it, 0, maxInt)
+		case "seed":
+			if v, ok := p.int(it, 0, 1<<63-1); ok {
+				d.Seed = uint64(v)
+			}
+			synthetic = append(synthetic, it)
+		case "classes":
+			p.intTo(&d.Classes, it, 2, 1<<16)
+			synthetic = append(synthetic, it)
+		case "dim":
+			p.intTo(&d.Dim, it, 1, 1<<24)
+			synthetic = append(synthetic, it)
 		default:
 			p.unknown(it, "[data]", dataKeys)
 		}

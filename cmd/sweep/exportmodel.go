@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
+	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/search"
 )
 
 func init() {
@@ -49,7 +53,26 @@ func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(stderr, "export-model", err)
 	}
-	if err := writeOutput(*out, stdout, func(w io.Writer) error { return writeNPZ(w, m, t.Finished) }); err != nil {
+	sw, err := st.Sweep(ctx, name)
+	if err != nil {
+		return fail(stderr, "export-model", err)
+	}
+	spec, err := storedSpec(sw)
+	if err != nil {
+		return fail(stderr, "export-model", err)
+	}
+	// The preprocessing (the mean image) is the data's: load it as the
+	// sweep did, so that the file reproduces the recorded accuracies from
+	// raw pixels.
+	ds, err := loadData(ctx, spec)
+	if err != nil {
+		return fail(stderr, "export-model", fmt.Errorf("data of sweep %q (for its mean image): %w", name, err))
+	}
+	arrays, err := modelArrays(t, m, ds)
+	if err != nil {
+		return fail(stderr, "export-model", err)
+	}
+	if err := writeOutput(*out, stdout, func(w io.Writer) error { return writeNPZ(w, arrays, t.Finished) }); err != nil {
 		return fail(stderr, "export-model", err)
 	}
 	fmt.Fprintf(stderr, "wrote trial %d's weights (", n)
@@ -59,8 +82,56 @@ func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		fmt.Fprintf(stderr, "%s %v", tn.Name, tn.Shape)
 	}
-	fmt.Fprintf(stderr, ") to %s\n", *out)
+	fmt.Fprintf(stderr, ") and preprocessing to %s\n", *out)
 	return exitOK
+}
+
+// modelArrays is what an exported .npz holds: everything needed to use the
+// net on raw pixels and reproduce its recorded accuracies (README: "Using
+// an exported net"):
+//
+//	W1, b1, ..., Wn, bn   weights (in, out) and biases, in the net's dtype
+//	mean_image            float32 (D,): X = raw_pixels.astype(float32) - mean_image
+//	input_shape           int64: the shape of one image, e.g. (1, 28, 28) or (3, 32, 32);
+//	                      a row of X is the image flattened in C order (CIFAR's channel-major rows)
+//	class_names           the names of the classes, indexed by label
+//	hidden                int64: hidden layer sizes
+//	activation, dtype     0-d strings: "relu" | "swish"; "float32" | "float64"
+//	preprocess            0-d string: "mean_image"
+//	trial                 int64 (1,): the trial's number
+//	val_acc, test_acc     0-d float64: as recorded (test_acc NaN when not measured)
+func modelArrays(t *results.Trial, m *results.Model, ds *data.Dataset) ([]npyArray, error) {
+	var cfg search.Config
+	if err := json.Unmarshal(t.Config, &cfg); err != nil {
+		return nil, fmt.Errorf("trial %d: decode config: %w", t.Number, err)
+	}
+	if len(m.Tensors) > 0 && m.Tensors[0].Shape[0] != ds.Train.D {
+		return nil, fmt.Errorf("trial %d: weights take %d features, the data has %d", t.Number, m.Tensors[0].Shape[0], ds.Train.D)
+	}
+	arrays := make([]npyArray, 0, len(m.Tensors)+10)
+	for _, tn := range m.Tensors {
+		a, err := tensorArray(tn)
+		if err != nil {
+			return nil, err
+		}
+		arrays = append(arrays, a)
+	}
+	testAcc := math.NaN()
+	if t.TestAcc != nil {
+		testAcc = *t.TestAcc
+	}
+	return append(arrays,
+		float32Array("mean_image", ds.Mean),
+		intArray("input_shape", ds.Shape),
+		stringArray("class_names", []int{len(ds.Classes)}, ds.Classes...),
+		intArray("hidden", cfg.Hidden),
+		stringArray("activation", nil, cfg.Activation),
+		stringArray("dtype", nil, cfg.DType),
+		stringArray("preprocess", nil, "mean_image"),
+		intArray("trial", []int{t.Number}),
+		float64Scalar("val_acc", t.ValAcc),
+		float64Scalar("test_acc", testAcc),
+	), nil
 }
 
 // defaultModelTrial is the trial whose weights export-model writes when

@@ -76,11 +76,18 @@ func TestExportModelReadByNumpy(t *testing.T) {
 		sum := sha256.Sum256(tn.Data)
 		fmt.Fprintf(&want, "%s %s (%s) %s\n", tn.Name, tn.DType, shape, hex.EncodeToString(sum[:]))
 	}
-	lines := strings.SplitAfter(string(got), "\n")
+	lines := strings.SplitAfter(strings.TrimSuffix(string(got), "\n"), "\n")
 	if len(lines) < 5 || strings.Join(lines[:4], "") != want.String() {
-		t.Errorf("numpy read\n%s\nwant\n%s", got, want.String())
+		t.Errorf("numpy read\n%s\nwant first\n%s", got, want.String())
 	}
-	if !strings.HasPrefix(lines[4], "argmax ") {
+	var names []string
+	for _, l := range lines[4 : len(lines)-1] {
+		names = append(names, strings.Fields(l)[0])
+	}
+	if w := "mean_image input_shape class_names hidden activation dtype preprocess trial val_acc test_acc"; strings.Join(names, " ") != w {
+		t.Errorf("arrays after the weights: %v, want %s", names, w)
+	}
+	if !strings.HasPrefix(lines[len(lines)-1], "argmax ") {
 		t.Errorf("no forward pass in numpy's output:\n%s", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -27,15 +28,75 @@ import (
 // library (codeberg.org/sbinet/npyio): it is a dozen lines, and the
 // library would convert the bytes to Go slices and back.
 
+// npyArray is one array of an .npz file: its name (without .npy), numpy
+// type string ("<f4", "<f8", "<i8", "<U12"), shape (empty: a 0-d array,
+// a scalar) and little-endian C-order data.
+type npyArray struct {
+	name  string
+	descr string
+	shape []int
+	data  []byte
+}
+
 // npyDescr is the numpy type string of a tensor's dtype.
 var npyDescr = map[string]string{"float32": "<f4", "float64": "<f8"}
 
-// npyHeader returns the .npy v1.0 preamble and header of an array.
-func npyHeader(dtype string, shape []int) ([]byte, error) {
-	descr, ok := npyDescr[dtype]
+// tensorArray is a kept model's tensor as an array.
+func tensorArray(t results.Tensor) (npyArray, error) {
+	descr, ok := npyDescr[t.DType]
 	if !ok {
-		return nil, fmt.Errorf("dtype %q has no .npy equivalent", dtype)
+		return npyArray{}, fmt.Errorf("tensor %s: dtype %q has no .npy equivalent", t.Name, t.DType)
 	}
+	return npyArray{name: t.Name, descr: descr, shape: t.Shape, data: t.Data}, nil
+}
+
+// float32Array is a 1-d float32 array.
+func float32Array(name string, v []float32) npyArray {
+	b := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return npyArray{name: name, descr: "<f4", shape: []int{len(v)}, data: b}
+}
+
+// float64Scalar is a 0-d float64 array (NaN for a value not measured).
+func float64Scalar(name string, v float64) npyArray {
+	return npyArray{name: name, descr: "<f8", data: binary.LittleEndian.AppendUint64(nil, math.Float64bits(v))}
+}
+
+// intArray is a 1-d int64 array.
+func intArray(name string, v []int) npyArray {
+	b := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, uint64(int64(x)))
+	}
+	return npyArray{name: name, descr: "<i8", shape: []int{len(v)}, data: b}
+}
+
+// stringArray is an array of unicode strings: numpy's '<U{n}', n UTF-32
+// code points per element, zero-padded. shape is nil for a 0-d array of one
+// string (np.load(...)["activation"].item() is then a str).
+func stringArray(name string, shape []int, v ...string) npyArray {
+	n := 1
+	for _, s := range v {
+		n = max(n, len([]rune(s)))
+	}
+	b := make([]byte, 0, 4*n*len(v))
+	for _, s := range v {
+		rs := []rune(s)
+		for i := range n {
+			var r rune
+			if i < len(rs) {
+				r = rs[i]
+			}
+			b = binary.LittleEndian.AppendUint32(b, uint32(r))
+		}
+	}
+	return npyArray{name: name, descr: "<U" + strconv.Itoa(n), shape: shape, data: b}
+}
+
+// npyHeader returns the .npy v1.0 preamble and header of an array.
+func npyHeader(descr string, shape []int) ([]byte, error) {
 	dims := make([]string, len(shape))
 	for i, d := range shape {
 		dims[i] = strconv.Itoa(d)
@@ -61,16 +122,16 @@ func npyHeader(dtype string, shape []int) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// writeNPZ writes m's tensors to w as an .npz archive, each entry dated
+// writeNPZ writes arrays to w as an .npz archive, each entry dated
 // modified (so the same weights give the same bytes).
-func writeNPZ(w io.Writer, m *results.Model, modified time.Time) error {
+func writeNPZ(w io.Writer, arrays []npyArray, modified time.Time) error {
 	zw := zip.NewWriter(w)
-	for _, t := range m.Tensors {
-		h, err := npyHeader(t.DType, t.Shape)
+	for _, a := range arrays {
+		h, err := npyHeader(a.descr, a.shape)
 		if err != nil {
-			return fmt.Errorf("tensor %s: %w", t.Name, err)
+			return fmt.Errorf("array %s: %w", a.name, err)
 		}
-		fh := &zip.FileHeader{Name: t.Name + ".npy", Method: zip.Store, Modified: modified.UTC()}
+		fh := &zip.FileHeader{Name: a.name + ".npy", Method: zip.Store, Modified: modified.UTC()}
 		f, err := zw.CreateHeader(fh)
 		if err != nil {
 			return err
@@ -78,7 +139,7 @@ func writeNPZ(w io.Writer, m *results.Model, modified time.Time) error {
 		if _, err := f.Write(h); err != nil {
 			return err
 		}
-		if _, err := f.Write(t.Data); err != nil {
+		if _, err := f.Write(a.data); err != nil {
 			return err
 		}
 	}

@@ -169,8 +169,17 @@ func storedSpec(sw *results.Sweep) (*search.Spec, error) {
 
 // loadData loads (or finds already loaded in this process) the data of spec.
 func loadData(ctx context.Context, spec *search.Spec) (*data.Dataset, error) {
-	return data.Load(ctx, data.Options{Source: spec.Data.Source, Path: spec.Data.Path,
-		Train: spec.Data.Train, Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
+	return data.Load(ctx, dataOptions(spec))
+}
+
+// dataOptions is the one translation of a spec's [data] table into the data
+// package's options: run, resume and validate all use it, so that what
+// validate accepts is what run loads. The sweep's own seed is not among
+// them: it seeds the trials, never the data.
+func dataOptions(spec *search.Spec) data.Options {
+	d := spec.Data
+	return data.Options{Source: d.Source, Path: d.Path, Train: d.Train, Val: d.Val, Test: d.Test,
+		Seed: d.Seed, Classes: d.Classes, Dim: d.Dim}
 }
 
 // finish selects the best trial when the sweep is complete and prints the

@@ -62,6 +62,9 @@ func validateSpec(w io.Writer, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if _, err := dataOptions(spec).Normalize(); err != nil {
+		return fmt.Errorf("%s: [data]: %w", path, err)
+	}
 	fmt.Fprintf(w, "%s: ok: %s\n\n", path, describeSearch(spec))
 	fmt.Fprintln(w, "# settings, defaults filled in")
 	fmt.Fprint(w, strings.TrimPrefix(string(spec.Canonical()), "\n"))

@@ -12,8 +12,9 @@ const (
 	exitOK          = 0   // success
 	exitRuntime     = 1   // a runtime error
 	exitUsage       = 2   // bad usage, spec or data
-	exitTrialFailed = 3   // finished, but some trials failed
-	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
+	exitTrialFailed = 3   // finished, but some trials failed or diverged
+	exitInterrupted = 130 // interrupted by Ctrl-C; 128+n for signal n (143 SIGTERM, 129 SIGHUP)
+	exitBrokenPipe  = 141 // 128+SIGPIPE: stdout was closed by its reader
 )
 
 // command is one subcommand. Each lives in its own file.
@@ -63,5 +64,6 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  help          this text")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "exit codes: 0 ok; 1 runtime error; 2 bad usage, spec or data;")
-	fmt.Fprintln(w, "            3 finished but some trials failed; 130 interrupted")
+	fmt.Fprintln(w, "            3 finished but some trials failed or diverged;")
+	fmt.Fprintln(w, "            128+n stopped by signal n after checkpointing (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")
 }

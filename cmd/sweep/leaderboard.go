@@ -278,7 +278,7 @@ func watchBoard(ctx context.Context, st *results.Store, name string, o boardOpti
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return exitInterrupted
+				return interruptedCode(ctx)
 			}
 			return fail(stderr, "leaderboard", err)
 		}
@@ -289,12 +289,17 @@ func watchBoard(ctx context.Context, st *results.Store, name string, o boardOpti
 			if len(owners) > 0 {
 				state = "running on " + strings.Join(owners, ", ")
 			}
-			fmt.Fprintf(stdout, "\x1b[H\x1b[2J%s  (%s; every %s, Ctrl-C to stop)\n%s", clock().Format("15:04:05"), state, watchEvery, text)
+			_, err = fmt.Fprintf(stdout, "\x1b[H\x1b[2J%s  (%s; every %s, Ctrl-C to stop)\n%s", clock().Format("15:04:05"), state, watchEvery, text)
 		case text != last:
 			if last != "" {
-				fmt.Fprintln(stdout)
+				text = "\n" + text
 			}
-			fmt.Fprint(stdout, text)
+			_, err = fmt.Fprint(stdout, text)
+		}
+		if err != nil {
+			// Nobody reads any more (`... --watch | head`): stop as a
+			// process killed by SIGPIPE would, without a message.
+			return exitBrokenPipe
 		}
 		last = text
 		if finished {
@@ -311,7 +316,7 @@ func watchBoard(ctx context.Context, st *results.Store, name string, o boardOpti
 		}
 		select {
 		case <-ctx.Done():
-			return exitInterrupted
+			return interruptedCode(ctx)
 		case <-time.After(watchEvery):
 		}
 	}

@@ -108,7 +108,7 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 	ds, err := loadData(ctx, spec)
 	if err != nil {
 		if ctx.Err() != nil {
-			return exitInterrupted
+			return interruptedCode(ctx)
 		}
 		fmt.Fprintf(stderr, "sweep: data of %q: %v\n", spec.Name, err)
 		return exitUsage
@@ -148,9 +148,9 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 
 	if runErr != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "\ninterrupted: %d trial(s) checkpointed. Resume with:\n  sweep resume %s --db %s\n",
-				stats.Interrupted, shellQuote(spec.Name), shellQuote(st.Path()))
-			return exitInterrupted
+			fmt.Fprintf(stderr, "\n%s: %d trial(s) checkpointed. Resume with:\n  sweep resume %s --db %s\n",
+				stopReason(ctx), stats.Interrupted, shellQuote(spec.Name), shellQuote(st.Path()))
+			return interruptedCode(ctx)
 		}
 		fmt.Fprintf(stderr, "sweep: %v\n", runErr)
 		return exitCode(runErr)
@@ -217,10 +217,17 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 		fmt.Fprintf(stdout, "\nbest: trial %d (%s): %sval_acc %.4f, test_acc %.4f\n",
 			best.Trial, paramsText(bt.Params), chosen, best.ValAcc, best.TestAcc)
 	}
+	bad := 0
 	for _, t := range trials {
-		if t.Status == results.Failed {
-			return exitTrialFailed
+		if t.Status == results.Failed || t.Status == results.Diverged {
+			bad++
 		}
+	}
+	if bad > 0 {
+		// Diverged is not success: a sweep all of whose trials diverged
+		// found nothing.
+		fmt.Fprintf(stdout, "\n%d of %d trial%s failed or diverged (exit code %d)\n", bad, len(trials), plural(len(trials)), exitTrialFailed)
+		return exitTrialFailed
 	}
 	return exitOK
 }

@@ -8,10 +8,13 @@ TAGS    ?= $(if $(OPENBLAS),openblas,)
 # Packages that run goroutines concurrently: tested with -race as well.
 RACE_PKGS = ./trial/... ./results/... ./data/... ./cmd/...
 
-.PHONY: build test bench lint clean demo
+# staticcheck's version, pinned: .ci/run installs it (go install ...@$(STATICCHECK)).
+STATICCHECK ?= v0.8.2
+
+.PHONY: build test bench lint cross tools clean demo
 
 build:
-	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/sweep
+	$(GO) build -buildvcs=auto -tags '$(TAGS)' -o $(BIN) ./cmd/sweep
 
 # Tests run on the pure-Go backend, then the numerics and the pool again on
 # OpenBLAS when it is there.
@@ -32,10 +35,26 @@ demo: build
 bench:
 	TAGS='$(TAGS)' scripts/bench.sh
 
+# gofmt, go vet and staticcheck (which must be installed: go install
+# honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK)); CI runs it.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
-	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed: go install honnef.co/go/tools/cmd/staticcheck@latest"; fi
+	$(if $(OPENBLAS),$(GO) vet -tags openblas ./...)
+	@command -v staticcheck >/dev/null || { echo "staticcheck is not installed: go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK)"; exit 1; }
+	staticcheck ./...
+
+# The tools make lint needs (into $GOBIN, else $(go env GOPATH)/bin).
+tools:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK)
+
+# Students use Macs and Windows: every package builds there (pure Go: cgo
+# is off when cross-compiling, so the OpenBLAS build is Linux's alone).
+cross:
+	GOOS=darwin GOARCH=amd64 $(GO) build ./...
+	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+	GOOS=windows GOARCH=amd64 $(GO) build ./...
+	GOOS=windows GOARCH=arm64 $(GO) build ./...
 
 clean:
 	rm -rf bin

@@ -28,7 +28,9 @@
 // when neither iterations nor epochs is given (fixed or searched); source
 // "embedded"; method "grid", metric "val_acc" (maximised; "val_loss" is
 // minimised), max_trials 10000, keep 3. Data sizes of 0 leave the split to the
-// data package. Fashion-MNIST's path defaults to
+// data package. A relative data path is relative to the directory of the spec
+// file, not the working directory, and Spec.Data.Path holds it absolute.
+// Fashion-MNIST's path defaults to
 // /usr/share/datasets/fashion-mnist; cifar10 and mnist need a path; embedded and
 // synthetic take none. The top-level seed seeds the trials only, never the
 // data: synthetic data has its own [data] seed (default 0), so reseeding a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ type Spec struct {
 // data package decides.
 type Data struct {
 	Source string // cifar10 | fashion-mnist | mnist | embedded | synthetic
-	Path   string // directory of the files; empty for embedded and synthetic
+	Path   string // the data's files, absolute (a relative path is resolved against the spec's directory); empty for embedded and synthetic
 	Train  int    // training images: the first Train of the training file
 	Val    int    // validation images: the ones after them
 	Test   int    // test images
@@ -318,6 +319,9 @@ func (p *parser) checkData(t *item, s *Spec) {
 		line = t.line
 	}
 	files := d.Source != "embedded" && d.Source != "synthetic"
+	if files && d.Path != "" {
+		d.Path = resolvePath(p.file, d.Path)
+	}
 	switch {
 	case !slices.Contains(sources, d.Source):
 		// reported already
@@ -329,6 +333,21 @@ func (p *parser) checkData(t *item, s *Spec) {
 			p.add(line, "data.path", ErrMissing, "required for source %s: the directory that holds its files", d.Source)
 		}
 	}
+}
+
+// resolvePath resolves a relative data path against the directory of the
+// spec file that names it, so that a spec means the same data whatever the
+// working directory. Absolute paths and "~/..." (the data package expands
+// it) are kept as they are.
+func resolvePath(file, path string) string {
+	if filepath.IsAbs(path) || path == "~" || strings.HasPrefix(path, "~/") || file == "" {
+		return path
+	}
+	abs, err := filepath.Abs(filepath.Join(filepath.Dir(file), path))
+	if err != nil {
+		return path // no working directory: the data package reports it
+	}
+	return abs
 }
 
 // config reads a [model] or [train] table into c.

@@ -279,3 +279,33 @@ func TestExampleSpecsExplain(t *testing.T) {
 		})
 	}
 }
+
+// TestRelativeDataPath: a relative data path names files beside the spec,
+// whatever the working directory, and is held absolute.
+func TestRelativeDataPath(t *testing.T) {
+	dir := t.TempDir()
+	src := []byte("name = \"rel\"\n[data]\nsource = \"mnist\"\npath = \"%s\"\n")
+	for _, tt := range []struct{ file, path, want string }{
+		{filepath.Join(dir, "specs", "x.toml"), "../mnist", filepath.Join(dir, "mnist")},
+		{filepath.Join(dir, "x.toml"), "data/mnist", filepath.Join(dir, "data", "mnist")},
+		{filepath.Join(dir, "x.toml"), "/abs/mnist", "/abs/mnist"},
+		{filepath.Join(dir, "x.toml"), "~/mnist", "~/mnist"},
+	} {
+		spec, err := Parse(tt.file, []byte(strings.Replace(string(src), "%s", tt.path, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.Data.Path != tt.want {
+			t.Errorf("%s in %s: path %q, want %q", tt.path, tt.file, spec.Data.Path, tt.want)
+		}
+	}
+	// A spec named relative to the working directory: its path is still
+	// resolved against the spec's directory, then made absolute.
+	spec, err := Parse(filepath.Join("testdata", "x.toml"), []byte(strings.Replace(string(src), "%s", "mnist", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := filepath.Abs(filepath.Join("testdata", "mnist")); spec.Data.Path != want {
+		t.Errorf("path %q, want %q", spec.Data.Path, want)
+	}
+}

@@ -35,8 +35,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			return commandHelp(ctx, args[1], stdout, stderr)
+		}
 		usage(stdout)
 		return exitOK
+	case "--version", "-version":
+		name = "version"
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -45,6 +50,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+// commandHelp prints one command's summary, usage and flags (`sweep help
+// run`): the command's own -h, on stdout.
+func commandHelp(ctx context.Context, name string, stdout, stderr io.Writer) int {
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "sweep help: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "sweep %s: %s\n\n", name, cmd.summary)
+	return cmd.run(ctx, []string{"-h"}, stdout, stdout)
 }
 
 func usage(w io.Writer) {
@@ -61,7 +79,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "  help          this text")
+	fmt.Fprintln(w, "  help [CMD]    this text, or one command's usage and flags")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "exit codes: 0 ok; 1 runtime error; 2 bad usage, spec or data;")
 	fmt.Fprintln(w, "            3 finished but some trials failed or diverged;")

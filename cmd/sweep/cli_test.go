@@ -9,18 +9,23 @@ import (
 )
 
 func TestRun(t *testing.T) {
+	const empty = "\x00empty" // the stream must be empty
 	tests := []struct {
 		name   string
 		args   []string
 		code   int
-		stdout string // substring expected on stdout
-		stderr string // substring expected on stderr
+		stdout string // substring expected on stdout, or empty
+		stderr string // substring expected on stderr, or empty
 	}{
-		{"no args", nil, exitUsage, "", "usage: sweep"},
-		{"help", []string{"help"}, exitOK, "exit codes", ""},
-		{"unknown", []string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
-		{"version", []string{"version"}, exitOK, "blas  " + nn.BLASBackend(), ""},
-		{"version extra arg", []string{"version", "x"}, exitUsage, "", "unexpected argument"},
+		{"no args", nil, exitUsage, empty, "usage: sweep"},
+		{"help", []string{"help"}, exitOK, "exit codes", empty},
+		{"help run", []string{"help", "run"}, exitOK, "usage: sweep run SPEC", empty},
+		{"help of an unknown command", []string{"help", "frobnicate"}, exitUsage, empty, `unknown command "frobnicate"`},
+		{"unknown", []string{"frobnicate"}, exitUsage, empty, `unknown command "frobnicate"`},
+		{"version", []string{"version"}, exitOK, "blas  " + nn.BLASBackend(), empty},
+		{"--version", []string{"--version"}, exitOK, "blas  " + nn.BLASBackend(), empty},
+		{"version --help", []string{"version", "--help"}, exitOK, empty, "usage: sweep version"},
+		{"version extra arg", []string{"version", "x"}, exitUsage, empty, "usage: sweep version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -29,12 +34,29 @@ func TestRun(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errb.String())
 			}
-			if !strings.Contains(out.String(), tt.stdout) {
-				t.Errorf("stdout = %q, want it to contain %q", out.String(), tt.stdout)
-			}
-			if !strings.Contains(errb.String(), tt.stderr) {
-				t.Errorf("stderr = %q, want it to contain %q", errb.String(), tt.stderr)
+			for _, s := range []struct {
+				name, got, want string
+			}{{"stdout", out.String(), tt.stdout}, {"stderr", errb.String(), tt.stderr}} {
+				if s.want == empty && s.got != "" {
+					t.Errorf("%s = %q, want it empty", s.name, s.got)
+				}
+				if s.want != empty && !strings.Contains(s.got, s.want) {
+					t.Errorf("%s = %q, want it to contain %q", s.name, s.got, s.want)
+				}
 			}
 		})
+	}
+}
+
+func TestVersionString(t *testing.T) {
+	// A test binary has build information but no release version: the
+	// string says what it is instead of a bare "dev".
+	if v := versionString(); v == "" || v == "dev" {
+		t.Errorf("versionString() = %q", v)
+	}
+	defer func(v string) { version = v }(version)
+	version = "v1.2.3"
+	if v := versionString(); v != "v1.2.3" {
+		t.Errorf("with a release version set: %q", v)
 	}
 }

@@ -66,13 +66,26 @@ func newDisplay(ctx context.Context, out io.Writer, name string, all []results.T
 		mpb.PrependDecorators(decor.Name("trials "), decor.CountersNoUnit("%d/%d", decor.WCSyncWidth)),
 		mpb.AppendDecorators(
 			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}),
-			decor.Name("  ETA "), decor.AverageETA(decor.ET_STYLE_GO, decor.WC{W: 6}),
+			decor.Any(eta(time.Now(), int64(d.finished)), decor.WC{W: 11}),
 			decor.Any(func(decor.Statistics) string { return load(&d.bestLine) }),
 		))
 	d.overall.SetCurrent(int64(d.finished))
-	d.overall.DecoratorAverageAdjust(time.Now())
 	d.workers = make([]*workerLine, workers)
 	return d
+}
+
+// eta returns the overall bar's estimate of the time left: the average time
+// per trial finished by this run (trials finished before it do not count),
+// times the trials left; "-" until this run has finished one.
+func eta(start time.Time, before int64) func(decor.Statistics) string {
+	return func(s decor.Statistics) string {
+		n := s.Current - before
+		if n <= 0 {
+			return "  ETA -"
+		}
+		left := time.Duration(float64(time.Since(start)) / float64(n) * float64(s.Total-s.Current))
+		return "  ETA " + left.Round(time.Second).String()
+	}
 }
 
 // log returns where to write lines that must not garble the bars.
@@ -90,7 +103,7 @@ func (d *display) consider(t *results.Trial) {
 	}
 	if d.best == nil || results.Less(t, d.best, d.maximize) {
 		d.best = t
-		line := fmt.Sprintf("  best val_acc %.4f (trial %d)", t.ValAcc, t.Number)
+		line := fmt.Sprintf("  best val_acc %s (trial %d)", metric4(t.ValAcc), t.Number)
 		d.bestLine.Store(&line)
 	}
 }
@@ -114,7 +127,7 @@ func (d *display) event(e trial.Event) {
 		}
 	case trial.EpochDone:
 		if wl := d.worker(e.Worker); wl != nil {
-			text := fmt.Sprintf("trial %d  epoch %g  loss %.4f  val_acc %.4f", e.Trial.Number, e.Epoch.Epoch, e.Epoch.Loss, e.Epoch.ValAcc)
+			text := fmt.Sprintf("trial %d  epoch %s  loss %s  val_acc %s", e.Trial.Number, human(math2(e.Epoch.Epoch)), metric4(e.Epoch.Loss), metric4(e.Epoch.ValAcc))
 			wl.text.Store(&text)
 			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
 		}
@@ -192,7 +205,7 @@ func trialLine(t *results.Trial, n, total int) string {
 	s := fmt.Sprintf("[%d/%d] trial %d %-8s", n, total, t.Number, t.Status)
 	switch t.Status {
 	case results.Done:
-		s += fmt.Sprintf(" val_acc %.4f train_acc %.4f", t.ValAcc, t.TrainAcc)
+		s += fmt.Sprintf(" val_acc %s train_acc %s", metric4(t.ValAcc), metric4(t.TrainAcc))
 	case results.Diverged:
 		s += fmt.Sprintf(" at iteration %d", t.DivergedAt)
 	case results.Failed:

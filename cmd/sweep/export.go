@@ -22,9 +22,10 @@ func init() {
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("export", "export NAME --format csv|json [-o FILE] [--db PATH]", stderr)
+	fs, db := newFlags("export", "export NAME --format csv|json [--history] [-o FILE] [--db PATH]", stderr)
 	format := fs.String("format", "csv", "output format: csv or json")
 	out := fs.String("o", "", "write to `FILE` instead of standard output")
+	history := fs.Bool("history", false, "per-epoch histories in long format: a row per trial and epoch (for pandas)")
 	pos, code, ok := parseArgs(fs, args, 1, 1)
 	if !ok {
 		return code
@@ -39,6 +40,22 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	trials, err := st.Trials(ctx, pos[0], results.Filter{})
 	if err != nil {
 		return fail(stderr, "export", err)
+	}
+	if *history {
+		rows, err := historyRows(ctx, st, pos[0], trials)
+		if err != nil {
+			return fail(stderr, "export", err)
+		}
+		err = writeOutput(*out, stdout, func(w io.Writer) error {
+			if *format == "json" {
+				return writeJSON(w, rows)
+			}
+			return writeHistoryCSV(w, rows, paramNames(trials))
+		})
+		if err != nil {
+			return fail(stderr, "export", err)
+		}
+		return exitOK
 	}
 	err = writeOutput(*out, stdout, func(w io.Writer) error {
 		if *format == "json" {
@@ -242,6 +259,77 @@ func writeTrialsCSV(w io.Writer, trials []results.Trial, ranked bool) error {
 			strconv.Itoa(r.Iterations), strconv.FormatFloat(r.Epochs, 'g', -1, 64), diverged,
 			strconv.FormatFloat(r.Duration, 'g', -1, 64), strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Attempts),
 			tm(r.Started), tm(r.Finished), r.Error)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// historyRow is one epoch of one trial in `export --history`: the long
+// format pandas pivots (df.pivot(index="epoch", columns="trial", values="val_acc")).
+type historyRow struct {
+	Trial  int            `json:"trial"`
+	Status results.Status `json:"status"`
+	Params results.Params `json:"params"`
+	epochRecord
+}
+
+// historyRows reads every trial's per-epoch history.
+func historyRows(ctx context.Context, st *results.Store, sweep string, trials []results.Trial) ([]historyRow, error) {
+	rows := []historyRow{}
+	for _, t := range trials {
+		if t.Status == results.Pending {
+			continue
+		}
+		_, hist, err := st.Trial(ctx, sweep, t.Number)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range hist {
+			rows = append(rows, historyRow{Trial: t.Number, Status: t.Status, Params: t.Params, epochRecord: newEpochRecord(e)})
+		}
+	}
+	return rows, nil
+}
+
+// historyColumns are the CSV columns of `export --history` after the
+// parameters.
+var historyColumns = []string{"epoch", "iteration", "loss", "train_acc", "val_acc", "val_loss", "learning_rate"}
+
+// writeHistoryCSV writes history rows as CSV: trial, status, a column per
+// parameter, then the epoch's values (full precision; NaN as pandas reads it).
+func writeHistoryCSV(w io.Writer, rows []historyRow, names []string) error {
+	cw := csv.NewWriter(w)
+	head := []string{"trial", "status"}
+	for _, n := range names {
+		if slices.Contains(head, n) || slices.Contains(historyColumns, n) {
+			n = "param_" + n
+		}
+		head = append(head, n)
+	}
+	if err := cw.Write(append(head, historyColumns...)); err != nil {
+		return err
+	}
+	num := func(p *float64) string {
+		if p == nil {
+			return "NaN"
+		}
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	}
+	for _, r := range rows {
+		row := []string{strconv.Itoa(r.Trial), string(r.Status)}
+		for _, n := range names {
+			v, ok := r.Params.Get(n)
+			if ok {
+				row = append(row, results.Param{Value: v}.String())
+			} else {
+				row = append(row, "")
+			}
+		}
+		row = append(row, strconv.FormatFloat(r.Epoch, 'g', -1, 64), strconv.Itoa(r.Iteration),
+			num(r.Loss), num(r.TrainAcc), num(r.ValAcc), num(r.ValLoss), strconv.FormatFloat(r.LearningRate, 'g', -1, 64))
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -12,6 +12,8 @@ func TestExportGolden(t *testing.T) {
 	runGolden(t, db, []cliCase{
 		{"export-csv", []string{"export", "golden", "--format", "csv", "--db", "$DB"}},
 		{"export-json", []string{"export", "golden", "--format", "json", "--db", "$DB"}},
+		{"export-history-csv", []string{"export", "golden", "--history", "--db", "$DB"}},
+		{"export-history-json", []string{"export", "golden", "--history", "--format", "json", "--db", "$DB"}},
 		{"export-bad-format", []string{"export", "golden", "--format", "xlsx", "--db", "$DB"}},
 		{"export-unknown-sweep", []string{"export", "nope", "--db", "$DB"}},
 	})

@@ -146,13 +146,26 @@ func humanValue(v any) string {
 	return results.Param{Value: v}.String()
 }
 
-// metric formats an accuracy or a loss with three decimals: 0.513.
-func metric(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+// metric formats an accuracy or a loss with three decimals: 0.513; a huge
+// finite loss of a diverging trial in three significant digits (5.51e+15),
+// so that it does not stretch a table.
+func metric(v float64) string { return metricPrec(v, 3) }
+
+// metric4 is metric with four decimals, for progress lines: 0.5130.
+func metric4(v float64) string { return metricPrec(v, 4) }
+
+func metricPrec(v float64, decimals int) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
 		return nonFinite(v)
+	case math.Abs(v) >= 1e5:
+		return strconv.FormatFloat(v, 'e', 2, 64)
 	}
-	return strconv.FormatFloat(v, 'f', 3, 64)
+	return strconv.FormatFloat(v, 'f', decimals, 64)
 }
+
+// trials says "1 trial" or "n trials".
+func trials(n int) string { return strconv.Itoa(n) + " trial" + plural(n) }
 
 // seconds formats a duration for people: 0.4s, 41.2s, 3m05s, 2h07m.
 func seconds(s float64) string {

@@ -274,7 +274,7 @@ func watchBoard(ctx context.Context, st *results.Store, name string, o boardOpti
 		finished, err := board(ctx, st, name, o, &buf)
 		var owners []string
 		if err == nil {
-			owners, err = liveOwners(ctx, st, name)
+			owners, _, err = liveOwners(ctx, st, name)
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -22,30 +22,33 @@ func init() {
 var clock = time.Now
 
 // liveOwners returns the processes (host:pid) that hold a live lease on a
-// running trial of sweep name: by the rule `run` reclaims trials with, a
-// lease is dead when its owner was a process on this host that has exited,
-// or when its heartbeat is older than trial.DefaultLeaseTTL.
-func liveOwners(ctx context.Context, st *results.Store, name string) ([]string, error) {
+// running trial of sweep name, and how many running trials are stale: by
+// the rule `run` reclaims trials with, a lease is dead when its owner was a
+// process on this host that has exited, or when its heartbeat is older than
+// trial.DefaultLeaseTTL.
+func liveOwners(ctx context.Context, st *results.Store, name string) (owners []string, stale int, err error) {
 	running, err := st.Running(ctx, name)
 	if err != nil || len(running) == 0 {
-		return nil, err
+		return nil, 0, err
 	}
-	stale := trial.Staleness(trial.Self(), clock(), trial.DefaultLeaseTTL)
-	var owners []string
+	isStale := trial.Staleness(trial.Self(), clock(), trial.DefaultLeaseTTL)
 	for _, t := range running {
-		if t.Lease != nil && !stale(*t.Lease) {
-			if o := t.Lease.Owner.String(); !slices.Contains(owners, o) {
-				owners = append(owners, o)
-			}
+		if t.Lease == nil || isStale(*t.Lease) {
+			stale++
+			continue
+		}
+		if o := t.Lease.Owner.String(); !slices.Contains(owners, o) {
+			owners = append(owners, o)
 		}
 	}
 	slices.Sort(owners)
-	return owners, nil
+	return owners, stale, nil
 }
 
 // lsRecord is a sweep's object in `ls --format json`.
 type lsRecord struct {
 	results.Summary
+	Stale     int      `json:"stale"`     // trials left running by a process that is gone or missed its heartbeats (not counted in running)
 	Processes []string `json:"processes"` // host:pid of the processes running it now
 }
 
@@ -72,11 +75,13 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if s.Running == 0 {
 			continue
 		}
-		owners, err := liveOwners(ctx, st, s.Name)
+		owners, stale, err := liveOwners(ctx, st, s.Name)
 		if err != nil {
 			return fail(stderr, "ls", err)
 		}
 		recs[i].Processes = append(recs[i].Processes, owners...)
+		recs[i].Running -= stale
+		recs[i].Stale = stale
 		recs[i].Active = len(owners) > 0
 	}
 	if *format == "json" {
@@ -99,8 +104,8 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var tb table
-	for i, c := range []string{"sweep", "trials", "done", "running", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "state"} {
-		tb.col(c, i > 0 && i < 10)
+	for i, c := range []string{"sweep", "trials", "done", "running", "stale", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "state"} {
+		tb.col(c, i > 0 && i < 11)
 	}
 	for _, r := range recs {
 		best := "-"
@@ -111,10 +116,10 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case r.Active:
 			state = "running on " + strings.Join(r.Processes, ", ")
-		case r.Pending+r.Running+r.Interrupted == 0:
+		case r.Pending+r.Running+r.Stale+r.Interrupted == 0:
 			state = "finished"
 		}
-		tb.add(r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Pending), itoa(r.Interrupted),
+		tb.add(r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Pending), itoa(r.Interrupted),
 			itoa(r.Diverged), itoa(r.Failed), itoa(r.Pruned), best, state)
 	}
 	if err := tb.write(stdout, ""); err != nil {
@@ -126,13 +131,13 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // writeLsCSV writes the sweeps as CSV, with the JSON field names as header.
 func writeLsCSV(w io.Writer, recs []lsRecord) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"name", "total", "done", "running", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "active", "processes", "created"})
+	_ = cw.Write([]string{"name", "total", "done", "running", "stale", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "active", "processes", "created"})
 	for _, r := range recs {
 		best := ""
 		if r.BestValAcc != nil {
 			best = strconv.FormatFloat(*r.BestValAcc, 'g', -1, 64)
 		}
-		_ = cw.Write([]string{r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Pending), itoa(r.Interrupted),
+		_ = cw.Write([]string{r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Pending), itoa(r.Interrupted),
 			itoa(r.Diverged), itoa(r.Failed), itoa(r.Pruned), best, strconv.FormatBool(r.Active),
 			strings.Join(r.Processes, " "), r.Created.UTC().Format(time.RFC3339Nano)})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 
@@ -69,7 +70,15 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
 	}
-	return execute(ctx, st, spec, src, path, workers, stdout, stderr)
+	// Stored absolute: resume re-reads the stored spec with its path, and
+	// resolves a relative data path against the spec's directory again,
+	// from whatever directory it runs in.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep run: %v\n", err)
+		return exitRuntime
+	}
+	return execute(ctx, st, spec, src, abs, workers, stdout, stderr)
 }
 
 func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -200,25 +209,29 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 		fmt.Fprintf(stderr, "sweep: %v\n", err)
 		return exitCode(err)
 	}
-	trials, err := st.Trials(ctx, name, results.Filter{})
+	ts, err := st.Trials(ctx, name, results.Filter{})
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep: %v\n", err)
 		return exitCode(err)
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, countsLine(name, trials))
-	results.Rank(trials, sw.Maximize())
-	writeLeaderboard(stdout, trials[:min(5, len(trials))], sw)
+	fmt.Fprintln(stdout, countsLine(name, ts))
+	results.Rank(ts, sw.Maximize())
+	writeLeaderboard(stdout, ts[:min(5, len(ts))], sw)
 	if best != nil {
 		chosen := ""
 		if !sw.Maximize() {
-			chosen = fmt.Sprintf("val_loss %.4f, ", best.ValLoss)
+			chosen = "val_loss " + metric4(best.ValLoss) + ", "
 		}
-		fmt.Fprintf(stdout, "\nbest: trial %d (%s): %sval_acc %.4f, test_acc %.4f\n",
-			best.Trial, paramsText(bt.Params), chosen, best.ValAcc, best.TestAcc)
+		params := ""
+		if len(bt.Params) > 0 {
+			params = " (" + paramsText(bt.Params) + ")"
+		}
+		fmt.Fprintf(stdout, "\nbest: trial %d%s: %sval_acc %s, test_acc %s\n",
+			best.Trial, params, chosen, metric4(best.ValAcc), metric4(best.TestAcc))
 	}
 	bad := 0
-	for _, t := range trials {
+	for _, t := range ts {
 		if t.Status == results.Failed || t.Status == results.Diverged {
 			bad++
 		}
@@ -226,7 +239,7 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 	if bad > 0 {
 		// Diverged is not success: a sweep all of whose trials diverged
 		// found nothing.
-		fmt.Fprintf(stdout, "\n%d of %d trial%s failed or diverged (exit code %d)\n", bad, len(trials), plural(len(trials)), exitTrialFailed)
+		fmt.Fprintf(stdout, "\n%d of %s failed or diverged (exit code %d)\n", bad, trials(len(ts)), exitTrialFailed)
 		return exitTrialFailed
 	}
 	return exitOK
@@ -252,7 +265,7 @@ func startLine(name string, all []results.Trial, added, workers int, ds *data.Da
 			finished++
 		}
 	}
-	s := fmt.Sprintf("sweep %q: %d trials", name, len(all))
+	s := fmt.Sprintf("sweep %q: %s", name, trials(len(all)))
 	if finished > 0 || added < len(all) {
 		s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
 	}
@@ -260,12 +273,12 @@ func startLine(name string, all []results.Trial, added, workers int, ds *data.Da
 		workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
 }
 
-func countsLine(name string, trials []results.Trial) string {
+func countsLine(name string, ts []results.Trial) string {
 	counts := map[results.Status]int{}
-	for _, t := range trials {
+	for _, t := range ts {
 		counts[t.Status]++
 	}
-	s := fmt.Sprintf("sweep %q: %d trials:", name, len(trials))
+	s := fmt.Sprintf("sweep %q: %s:", name, trials(len(ts)))
 	for _, st := range []results.Status{results.Done, results.Diverged, results.Failed, results.Pruned,
 		results.Interrupted, results.Running, results.Pending} {
 		if counts[st] > 0 {

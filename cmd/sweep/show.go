@@ -27,6 +27,11 @@ type epochRecord struct {
 	ValLoss      *float64 `json:"val_loss"`
 }
 
+func newEpochRecord(e results.Epoch) epochRecord {
+	return epochRecord{Epoch: e.Epoch, Iteration: e.Iteration, LearningRate: e.LearningRate,
+		Loss: finite(e.Loss, true), TrainAcc: finite(e.TrainAcc, true), ValAcc: finite(e.ValAcc, true), ValLoss: finite(e.ValLoss, true)}
+}
+
 // leaseRecord is a running trial's lease in `show --format json`.
 type leaseRecord struct {
 	Owner     string    `json:"owner"` // host:pid
@@ -44,11 +49,16 @@ type showRecord struct {
 }
 
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("show", "show NAME TRIAL [--format table|json] [--db PATH]", stderr)
+	fs, db := newFlags("show", "show NAME TRIAL [--tail N] [--epochs] [--format table|json] [--db PATH]", stderr)
 	format := fs.String("format", "table", "output format: table or json")
+	tail := fs.Int("tail", 0, "show only the last `N` epochs of the history (0: all)")
+	epochsOnly := fs.Bool("epochs", false, "show only the per-epoch history")
 	pos, code, ok := parseArgs(fs, args, 2, 2)
 	if !ok {
 		return code
+	}
+	if *tail < 0 {
+		return fail(stderr, "show", usagef("--tail %d: want a number of epochs >= 0", *tail))
 	}
 	if err := checkFormat(*format, "table", "json"); err != nil {
 		return fail(stderr, "show", err)
@@ -65,6 +75,10 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "show", err)
 	}
+	shown := len(hist)
+	if *tail > 0 && *tail < len(hist) {
+		hist = hist[len(hist)-*tail:]
+	}
 	var lease *leaseRecord
 	if t.Status == results.Running && t.Lease != nil {
 		l := t.Lease
@@ -74,22 +88,32 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *format == "json" {
 		r := showRecord{trialRecord: newRecord(t, 0), Lease: lease, Stack: t.Stack, History: make([]epochRecord, len(hist))}
 		for i, e := range hist {
-			r.History[i] = epochRecord{Epoch: e.Epoch, Iteration: e.Iteration, LearningRate: e.LearningRate,
-				Loss: finite(e.Loss, true), TrainAcc: finite(e.TrainAcc, true), ValAcc: finite(e.ValAcc, true), ValLoss: finite(e.ValLoss, true)}
+			r.History[i] = newEpochRecord(e)
 		}
-		if err := writeJSON(stdout, r); err != nil {
+		var v any = r
+		if *epochsOnly {
+			v = r.History
+		}
+		if err := writeJSON(stdout, v); err != nil {
 			return fail(stderr, "show", err)
 		}
 		return exitOK
 	}
-	if err := writeTrial(stdout, pos[0], t, hist, lease); err != nil {
+	if *epochsOnly {
+		if err := historyTable(hist).write(stdout, ""); err != nil {
+			return fail(stderr, "show", err)
+		}
+		return exitOK
+	}
+	if err := writeTrial(stdout, pos[0], t, hist, shown, lease); err != nil {
 		return fail(stderr, "show", err)
 	}
 	return exitOK
 }
 
 // writeTrial writes one trial for people.
-func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoch, lease *leaseRecord) error {
+// hist may be the tail of the history's total epochs.
+func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoch, total int, lease *leaseRecord) error {
 	fmt.Fprintf(w, "sweep %q, trial %d: %s\n", sweep, t.Number, t.Status)
 	tb := kvTable()
 	kv := func(k, v string) { tb.add(k, v) }
@@ -148,7 +172,16 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	if len(hist) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nhistory (%d epoch%s):\n", len(hist), plural(len(hist)))
+	if len(hist) < total {
+		fmt.Fprintf(w, "\nhistory (last %d of %d epochs):\n", len(hist), total)
+	} else {
+		fmt.Fprintf(w, "\nhistory (%d epoch%s):\n", len(hist), plural(len(hist)))
+	}
+	return historyTable(hist).write(w, "  ")
+}
+
+// historyTable is a trial's per-epoch history for people.
+func historyTable(hist []results.Epoch) *table {
 	var ht table
 	for _, c := range []string{"epoch", "iteration", "loss", "train_acc", "val_acc", "val_loss", "learning_rate"} {
 		ht.col(c, true)
@@ -156,7 +189,7 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	for _, e := range hist {
 		ht.add(human(math2(e.Epoch)), itoa(e.Iteration), metric(e.Loss), metric(e.TrainAcc), metric(e.ValAcc), metric(e.ValLoss), human(e.LearningRate))
 	}
-	return ht.write(w, "  ")
+	return &ht
 }
 
 // trialNumber parses the TRIAL argument of a command on sweep.

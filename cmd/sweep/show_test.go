@@ -19,6 +19,10 @@ func TestShowGolden(t *testing.T) {
 		{"show-not-a-number", []string{"show", "golden", "best", "--db", "$DB"}},
 		{"show-unknown-sweep", []string{"show", "gold", "1", "--db", "$DB"}},
 		{"show-no-trial", []string{"show", "golden", "--db", "$DB"}},
+		{"show-tail", []string{"show", "golden", "2", "--tail", "1", "--db", "$DB"}},
+		{"show-epochs", []string{"show", "golden", "2", "--epochs", "--db", "$DB"}},
+		{"show-epochs-json", []string{"show", "golden", "2", "--epochs", "--tail", "1", "--format", "json", "--db", "$DB"}},
+		{"show-bad-tail", []string{"show", "golden", "2", "--tail", "-1", "--db", "$DB"}},
 	})
 	t.Run("stale", func(t *testing.T) {
 		setClock(t, t0.Add(70*time.Minute))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -149,6 +150,9 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 		fmt.Fprintf(stderr, "sweep: %v\n", err)
 		return exitCode(err)
 	}
+	for _, w := range runWarnings(all, ds, workers, runtime.NumCPU()) {
+		fmt.Fprintf(stderr, "sweep: warning: %s\n", w)
+	}
 	disp := newDisplay(ctx, stdout, spec.Name, all, workers, spec.Search.Maximize())
 	fmt.Fprint(disp.log(), startLine(spec.Name, all, len(added), workers, ds))
 	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: trial.Self(), Events: disp.event}
@@ -165,6 +169,27 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 		return exitCode(runErr)
 	}
 	return finish(ctx, st, spec.Name, ds, stdout, stderr)
+}
+
+// runWarnings are what a user should know before a sweep trains, though
+// nothing is wrong enough to refuse it.
+func runWarnings(trials []results.Trial, ds *data.Dataset, workers, cpus int) []string {
+	var warns []string
+	big := 0
+	for _, t := range trials {
+		var cfg search.Config
+		if t.Status.Finished() || json.Unmarshal(t.Config, &cfg) != nil {
+			continue
+		}
+		big = max(big, cfg.BatchSize)
+	}
+	if big > ds.Train.N {
+		warns = append(warns, fmt.Sprintf("batch_size %d is larger than the %d training images: minibatches are drawn with replacement, so each repeats images, and an epoch is one iteration", big, ds.Train.N))
+	}
+	if workers > cpus {
+		warns = append(warns, fmt.Sprintf("%d workers on %d CPUs: the trials share the cores, each trains about %d times slower, and the sweep ends no sooner than with %d workers", workers, cpus, (workers+cpus-1)/cpus, cpus))
+	}
+	return warns
 }
 
 // storedSpec parses the spec stored with a sweep.

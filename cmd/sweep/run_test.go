@@ -407,3 +407,23 @@ func TestFailedTrialExits3(t *testing.T) {
 		t.Errorf("output does not report the failure and the best trial:\n%s", stdout)
 	}
 }
+
+func TestRunWarnings(t *testing.T) {
+	const src = "name = %q\n[data]\nsource = \"synthetic\"\ntrain = 100\nval = 20\ntest = 20\n[train]\niterations = 3\nbatch_size = %d\n[search.params]\nreg = [0.0, 0.1]\n"
+	code, stdout, stderr := runCLI(t, "run", writeSpec(t, fmt.Sprintf(src, "warn", 150)), "--db", newDB(t), "--workers", "64")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"warning: batch_size 150 is larger than the 100 training images",
+		"warning: 64 workers on ",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not warn %q:\n%s", want, stderr)
+		}
+	}
+	// Nothing to warn about: nothing said.
+	if code, _, stderr := runCLI(t, "run", writeSpec(t, fmt.Sprintf(src, "calm", 50)), "--db", newDB(t), "--workers", "1"); code != exitOK || strings.Contains(stderr, "warning") {
+		t.Errorf("exit %d, stderr %q: want 0 and no warning", code, stderr)
+	}
+}

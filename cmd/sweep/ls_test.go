@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,24 +91,56 @@ learning_rate = [3e-4, 1e-3, 3e-3]
 reg = [0.0, 0.05]
 `
 
-// TestLiveReads runs a sweep in another process and, while it runs, reads
-// it with ls, leaderboard (table and JSON), show and leaderboard --watch:
-// every read answers, sees the run's progress, and the run finishes
-// normally with every trial done.
+// TestLiveReads runs a sweep in another process and reads it with ls,
+// leaderboard (table and JSON), show and leaderboard --watch while one of
+// its trials is held running (the child holds it at its first epoch until
+// the reads are done): every read answers and sees the trial running with a
+// live owner. Then, reading on while the run writes, every read still
+// answers and the run finishes normally with every trial done.
 func TestLiveReads(t *testing.T) {
 	spec := writeSpec(t, liveSpec)
-	db := filepath.Join(t.TempDir(), "sweep.db")
-	cmd, out := sweepProcess(t, "run", spec, "--db", db)
+	dir := t.TempDir()
+	db, gate := filepath.Join(dir, "sweep.db"), filepath.Join(dir, "gate")
+	cmd := exec.Command(os.Args[0], "run", spec, "--db", db)
+	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1", "SWEEP_TEST_GATE="+gate)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	waitFor(t, "a trial held at its first epoch", func() bool {
+		_, err := os.Stat(gate + ".held")
+		return err == nil
+	})
 
-	activeLs := func() bool {
-		code, stdout, _ := runCLI(t, "ls", "--format", "json", "--db", db)
-		var recs []lsRecord
-		return code == exitOK && json.Unmarshal([]byte(stdout), &recs) == nil && len(recs) == 1 && recs[0].Active
+	// The trial is running now, for as long as the gate is closed.
+	code, stdout, stderr := runCLI(t, "ls", "--format", "json", "--db", db)
+	var sums []lsRecord
+	if code != exitOK || json.Unmarshal([]byte(stdout), &sums) != nil || len(sums) != 1 || !sums[0].Active || sums[0].Running == 0 {
+		t.Errorf("ls --format json while a trial runs: exit %d, %+v %s", code, sums, stderr)
 	}
-	waitFor(t, "ls to show the sweep running", activeLs)
-
+	if code, stdout, stderr := runCLI(t, "ls", "--db", db); code != exitOK || !strings.Contains(stdout, "running on ") {
+		t.Errorf("ls while a trial runs: exit %d:\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "leaderboard", "live-test", "--format", "json", "--db", db)
+	var recs []trialRecord
+	if code != exitOK || json.Unmarshal([]byte(stdout), &recs) != nil || len(recs) != 6 {
+		t.Fatalf("leaderboard --format json while a trial runs: exit %d, %d records: %s", code, len(recs), stderr)
+	}
+	held := 0
+	for _, r := range recs {
+		if r.Status == results.Running {
+			held = r.Trial
+		}
+	}
+	if held == 0 {
+		t.Fatalf("leaderboard lists no running trial while one is held:\n%s", stdout)
+	}
+	if code, stdout, stderr := runCLI(t, "show", "live-test", itoa(held), "--db", db); code != exitOK || !strings.Contains(stdout, ": running\n") || !strings.Contains(stdout, "ago, alive)") {
+		t.Errorf("show %d while it runs: exit %d:\n%s%s", held, code, stdout, stderr)
+	}
 	oldEvery := watchEvery
 	watchEvery = 20 * time.Millisecond
 	t.Cleanup(func() { watchEvery = oldEvery })
@@ -116,59 +149,30 @@ func TestLiveReads(t *testing.T) {
 	go func() {
 		watched <- run(context.Background(), []string{"leaderboard", "live-test", "--watch", "--db", db}, &watchOut, &watchErr)
 	}()
+	if err := os.WriteFile(gate+".go", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
-	var (
-		runErr      error
-		reads       int
-		sawRunning  bool // a leaderboard listed a running trial
-		sawLiveShow bool // show described a running trial with a live owner
-		sawActiveLs bool
-	)
+	// Reads while the run trains and writes: each answers.
+	var runErr error
+	reads := 0
 	for running := true; running; {
 		select {
 		case runErr = <-exited:
 			running = false
 		default:
 		}
-		code, stdout, stderr := runCLI(t, "leaderboard", "live-test", "--format", "json", "--db", db)
-		if code != exitOK {
-			t.Fatalf("leaderboard --format json during the run: exit %d: %s", code, stderr)
-		}
-		var recs []trialRecord
-		if err := json.Unmarshal([]byte(stdout), &recs); err != nil || len(recs) != 6 {
-			t.Fatalf("leaderboard JSON during the run: %v, %d records:\n%s", err, len(recs), stdout)
-		}
-		for _, r := range recs {
-			if r.Status != results.Running {
-				continue
+		for _, args := range [][]string{
+			{"leaderboard", "live-test", "--format", "json"}, {"leaderboard", "live-test", "--top", "3"}, {"ls"}, {"show", "live-test", "1"},
+		} {
+			if code, stdout, stderr := runCLI(t, append(args, "--db", db)...); code != exitOK {
+				t.Fatalf("%v during the run: exit %d:\n%s%s", args, code, stdout, stderr)
 			}
-			sawRunning = true
-			code, stdout, stderr := runCLI(t, "show", "live-test", itoa(r.Trial), "--db", db)
-			if code != exitOK {
-				t.Fatalf("show %d during the run: exit %d: %s", r.Trial, code, stderr)
-			}
-			if strings.Contains(stdout, ": running\n") {
-				sawLiveShow = sawLiveShow || strings.Contains(stdout, "ago, alive)")
-			}
-			break
+			reads++
 		}
-		if code, stdout, stderr := runCLI(t, "leaderboard", "live-test", "--top", "3", "--db", db); code != exitOK || !strings.Contains(stdout, "rank  trial") {
-			t.Fatalf("leaderboard during the run: exit %d:\n%s%s", code, stdout, stderr)
-		}
-		if code, stdout, stderr := runCLI(t, "ls", "--db", db); code != exitOK || !strings.Contains(stdout, "live-test") {
-			t.Fatalf("ls during the run: exit %d:\n%s%s", code, stdout, stderr)
-		} else if strings.Contains(stdout, "running on ") {
-			sawActiveLs = true
-		}
-		reads += 4
-		time.Sleep(10 * time.Millisecond) // a busy user, not a denial of service
 	}
 	if runErr != nil || strings.Contains(out.String(), "locked") {
-		t.Fatalf("the run, read %d times, failed: %v\n%s", reads, runErr, out)
-	}
-	if !sawRunning || !sawLiveShow || !sawActiveLs {
-		t.Errorf("during the run (%d reads): leaderboard listed a running trial %v, show a live owner %v, ls a running process %v",
-			reads, sawRunning, sawLiveShow, sawActiveLs)
+		t.Fatalf("the run, read %d times, failed: %v\n%s", reads, runErr, out.String())
 	}
 	for _, tr := range trialsOf(t, db, "live-test") {
 		if tr.Status != results.Done || tr.Attempts != 1 {

@@ -155,7 +155,11 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 	}
 	disp := newDisplay(ctx, stdout, spec.Name, all, workers, spec.Search.Maximize())
 	fmt.Fprint(disp.log(), startLine(spec.Name, all, len(added), workers, ds))
-	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: trial.Self(), Events: disp.event}
+	events := disp.event
+	if testHookEvent != nil {
+		events = func(e trial.Event) { testHookEvent(e); disp.event(e) }
+	}
+	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: trial.Self(), Events: events}
 	stats, runErr := pool.Run(ctx)
 	disp.close()
 
@@ -170,6 +174,11 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 	}
 	return finish(ctx, st, spec.Name, ds, stdout, stderr)
 }
+
+// testHookEvent, when a test's child process sets it (see TestMain), sees
+// every event of the pool before the display does, from the worker's
+// goroutine: a test can hold a trial at a known point.
+var testHookEvent func(trial.Event)
 
 // runWarnings are what a user should know before a sweep trains, though
 // nothing is wrong enough to refuse it.

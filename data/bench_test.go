@@ -46,6 +46,29 @@ func BenchmarkLoad(b *testing.B) {
 			benchLoad(b, Options{Source: SourceCIFAR10, Path: path})
 		})
 	}
+	// The same batches as archives, as downloaded (gzip) and plain.
+	for _, c := range []struct {
+		format string
+		binary bool
+		gz     bool
+	}{{"py.tar.gz", false, true}, {"bin.tar.gz", true, true}, {"py.tar", false, false}} {
+		b.Run("source=cifar10/format="+c.format, func(b *testing.B) {
+			var es []tarEntry
+			for i := range cifarBatches + 1 {
+				bin, px, labels := cifarRecords(cifarBatchMax, i)
+				if !c.binary {
+					bin = py2Batch(px, labels)
+				}
+				es = append(es, tarEntry{name: "cifar-10-batches/" + cifarFile(i, c.binary), data: bin})
+			}
+			path := filepath.Join(dir, c.format)
+			if err := os.WriteFile(path, makeTar(b, es, c.gz), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			es = nil
+			benchLoad(b, Options{Source: SourceCIFAR10, Path: path})
+		})
+	}
 }
 
 func benchLoad(b *testing.B, o Options) {

@@ -168,13 +168,10 @@ func TestCIFAR10PickleFixtureForm(t *testing.T) {
 					t.Errorf("key %q is not a SHORT_BINSTRING", key)
 				}
 			}
-			_, u, err := unpickle(b, name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			seen := opcodesRun(t, b, name)
 			for op := range 256 {
-				if u.seen[op] != want[byte(op)] {
-					t.Errorf("opcode %s: seen %v, want %v", opName(byte(op)), u.seen[op], want[byte(op)])
+				if seen[op] != want[byte(op)] {
+					t.Errorf("opcode %s: seen %v, want %v", opName(byte(op)), seen[op], want[byte(op)])
 				}
 			}
 			c, err := parseCIFARPickle(b, name)
@@ -185,6 +182,26 @@ func TestCIFAR10PickleFixtureForm(t *testing.T) {
 				t.Errorf("parsed %d images, want %d, pixels equal: %v", c.n, n, bytes.Equal(c.px, px))
 			}
 		})
+	}
+}
+
+// opcodesRun runs the pickle b as unpickle does and returns the opcodes
+// it executed.
+func opcodesRun(t *testing.T, b []byte, name string) (seen [256]bool) {
+	t.Helper()
+	u := newUnpickler(b, int64(len(b)), name)
+	for {
+		op, err := u.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[op] = true
+		if err := u.step(op); err != nil {
+			t.Fatal(err)
+		}
+		if op == opStop {
+			return seen
+		}
 	}
 }
 

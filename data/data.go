@@ -31,8 +31,8 @@ type Dataset struct {
 	// Name identifies the data: "cifar10", "fashion-mnist", "mnist",
 	// "fashion-mnist-subset" (the embedded default) or "synthetic".
 	Name string
-	// Path is the directory the files were read from ("" for embedded and
-	// synthetic data).
+	// Path is the directory the files were read from, or the archive for
+	// CIFAR-10 read from a tarball ("" for embedded and synthetic data).
 	Path string
 	// Shape is the shape of one image, e.g. [3 32 32] (channels, height,
 	// width) or [1 28 28]; its product is D. Feature c*H*W + h*W + w of a row
@@ -68,8 +68,10 @@ const DefaultFashionMNISTPath = "/usr/share/datasets/fashion-mnist"
 type Options struct {
 	// Source is one of cifar10, fashion-mnist, mnist, embedded, synthetic.
 	Source string
-	// Path is the data directory. cifar10: the batches folder itself or a
-	// parent holding cifar-10-batches-bin or cifar-10-batches-py.
+	// Path is the data directory. cifar10: the batches folder itself, a
+	// parent holding cifar-10-batches-bin or cifar-10-batches-py, or a tar
+	// archive of them as downloaded (cifar-10-python.tar.gz,
+	// cifar-10-binary.tar.gz; gzip-compressed or plain, any name).
 	// fashion-mnist and mnist: the folder of the four IDX files (gzip or
 	// raw); fashion-mnist defaults to DefaultFashionMNISTPath. Must be empty
 	// for embedded and synthetic.

@@ -121,9 +121,10 @@ func TestLoadCanceled(t *testing.T) {
 	for _, o := range []Options{
 		{Source: SourceMNIST, Path: mnistGzFixture, Train: 7, Val: 1, Test: 1},
 		{Source: SourceCIFAR10, Path: cifarFixture, Train: 7, Val: 1, Test: 1},
+		{Source: SourceCIFAR10, Path: filepath.Join(cifarFixture, cifarPythonTarball), Train: 7, Val: 1, Test: 1},
 		{Source: SourceSynthetic, Seed: 99},
 	} {
-		t.Run(o.Source, func(t *testing.T) {
+		t.Run(o.Source+"/"+filepath.Base(o.Path), func(t *testing.T) {
 			if ds, err := Load(ctx, o); !errors.Is(err, context.Canceled) || ds != nil {
 				t.Fatalf("Load = %v, %v; want context.Canceled", ds, err)
 			}

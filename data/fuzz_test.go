@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The fuzz targets of the three parsers of outside bytes. Their seed corpora
+// The fuzz targets of the parsers of outside bytes. Their seed corpora
 // (the committed fixtures, plus a few edge cases) run in plain go test; run
 // one with e.g.  go test ./data -run '^$' -fuzz FuzzIDX -fuzztime 1m
 
@@ -77,6 +77,18 @@ func FuzzCIFARPickle(f *testing.F) {
 	f.Add([]byte("\x80\x02(\x80\x02t."))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := parseCIFARPickle(b, "fuzz")
+		// The count from a head (as Inspect reads): an error only where
+		// the whole file gives the same, a count only where it is right
+		// or the fault lies past the pixels.
+		for _, head := range []int{len(b) / 2, 200} {
+			n, ok, perr := peekCIFARPickle(b[:min(head, len(b))], int64(len(b)), "fuzz")
+			if perr != nil && (err == nil || perr.Error() != err.Error()) {
+				t.Fatalf("head %d: peek: %v; parse: %v", head, perr, err)
+			}
+			if ok && err == nil && n != c.n {
+				t.Fatalf("head %d: peek counts %d images, parse %d", head, n, c.n)
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -86,6 +98,62 @@ func FuzzCIFARPickle(f *testing.F) {
 		for _, y := range c.labels {
 			if y >= 10 {
 				t.Fatalf("label %d", y)
+			}
+		}
+	})
+}
+
+// FuzzCIFARTar reads archives as Load and Inspect do: no panic, an error of
+// this package for every bad input, a Dataset that keeps the invariants,
+// and Inspect succeeding, with the same counts, wherever Load does.
+func FuzzCIFARTar(f *testing.F) {
+	// Small archives, of one image per batch, in both formats; the
+	// committed ones (90 kB) make the fuzzer spend its time minimizing.
+	for _, binary := range []bool{true, false} {
+		var es []tarEntry
+		for i := range cifarBatches + 1 {
+			bin, px, labels := cifarRecords(1, i)
+			if !binary {
+				bin = py2Batch(px, labels)
+			}
+			es = append(es, tarEntry{name: "b/" + cifarFile(i, binary), data: bin})
+		}
+		f.Add(makeTar(f, es, false), false)
+		gz := makeTar(f, es, true)
+		f.Add(gz, true)
+		f.Add(gz[:len(gz)/2], true)
+	}
+	f.Add([]byte{}, false)
+	f.Add(make([]byte, 1024), false)
+	f.Fuzz(func(t *testing.T, b []byte, gz bool) {
+		ctx := context.Background()
+		o := Options{Source: SourceCIFAR10, Train: 1, Val: 1, Test: 1}
+		batches, lerr := readCIFARTar(ctx, bytes.NewReader(b), "fuzz", gz)
+		var ds *Dataset
+		if lerr == nil {
+			ds, lerr = buildCIFAR(o, "fuzz", batches)
+		}
+		counts := make([]int, cifarBatches+1)
+		_, ierr := countCIFARTar(ctx, bytes.NewReader(b), "fuzz", gz, counts)
+		for _, err := range []error{lerr, ierr} {
+			if err != nil && !isDataErr(err) {
+				t.Fatalf("error of no class: %v", err)
+			}
+		}
+		if lerr != nil {
+			return
+		}
+		if ierr != nil {
+			t.Fatalf("Load succeeds, Inspect: %v", ierr)
+		}
+		for i, c := range batches {
+			if counts[i] != c.n {
+				t.Fatalf("batch %d: Inspect counts %d images, Load %d", i, counts[i], c.n)
+			}
+		}
+		for _, s := range []Split{ds.Train, ds.Val, ds.Test} {
+			if s.N != 1 || len(s.X) != s.N*s.D || s.D != cifarPixels || len(s.Y) != 1 || s.Y[0] < 0 || s.Y[0] >= 10 {
+				t.Fatalf("split N=%d D=%d len(X)=%d Y=%v", s.N, s.D, len(s.X), s.Y)
 			}
 		}
 	})

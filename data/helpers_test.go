@@ -5,9 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -197,4 +200,44 @@ func checkLoadErr(t *testing.T, o Options, wantErr error, want []string) {
 			t.Errorf("error %q does not mention %q", err, w)
 		}
 	}
+	// Inspect finds every missing file and split that does not fit, and
+	// of bad bytes those its headers show, with the same class of error.
+	_, ierr := Inspect(t.Context(), o)
+	switch {
+	case ierr == nil && wantErr != ErrBadData:
+		t.Errorf("Inspect: no error, want %v", wantErr)
+	case ierr != nil && !errors.Is(ierr, wantErr):
+		t.Errorf("Inspect: err = %v, want %v", ierr, wantErr)
+	}
+}
+
+// countingFS is a file system that counts the bytes read from its files.
+type countingFS struct {
+	fsys fs.FS
+	n    *atomic.Int64
+}
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	f, err := c.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{f, c.n}, nil
+}
+
+type countingFile struct {
+	fs.File
+	n *atomic.Int64
+}
+
+func (f countingFile) Read(p []byte) (int, error) {
+	k, err := f.File.Read(p)
+	f.n.Add(int64(k))
+	return k, err
+}
+
+func (f countingFile) ReadAt(p []byte, off int64) (int, error) {
+	k, err := f.File.(io.ReaderAt).ReadAt(p, off)
+	f.n.Add(int64(k))
+	return k, err
 }

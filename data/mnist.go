@@ -27,27 +27,57 @@ const (
 	testLabelsFile  = "t10k-labels-idx1-ubyte"
 )
 
+// idxWant says what a fashion-mnist or mnist path must be, in errors.
+const idxWant = "a directory holding " + trainImagesFile + ", " + trainLabelsFile + ", " + testImagesFile + " and " + testLabelsFile + " (each raw or .gz)"
+
+// idxDir checks that the path of o (fashion-mnist or mnist) is a
+// directory, and returns its file system.
+func idxDir(o Options) (fs.FS, error) {
+	fi, err := os.Stat(o.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("data: %s: directory %q: %w", o.Source, o.Path, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("data: %s: %w", o.Source, err)
+	case !fi.IsDir():
+		want := idxWant
+		if k, err := sniffPath(o.Path); err == nil && k.idx {
+			want += fmt.Sprintf(", such as this file's, %q", filepath.Dir(o.Path))
+		}
+		return nil, wrongKind(o.Source, o.Path, describe(o.Path, fi), want)
+	}
+	return os.DirFS(o.Path), nil
+}
+
+// idxClasses returns the class names of an IDX source.
+func idxClasses(source string) []string {
+	if source == SourceMNIST {
+		return digitClasses
+	}
+	return fashionClasses
+}
+
 // loadIDXDir loads MNIST or Fashion-MNIST from the directory o.Path.
 func loadIDXDir(ctx context.Context, o Options) (*Dataset, error) {
-	if fi, err := os.Stat(o.Path); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("data: %s: directory %q: %w", o.Source, o.Path, ErrNotFound)
+	fsys, err := idxDir(o)
+	if err != nil {
+		return nil, err
 	}
-	classes := fashionClasses
-	if o.Source == SourceMNIST {
-		classes = digitClasses
-	}
-	return loadIDX(ctx, os.DirFS(o.Path), o.Path, o, o.Source, classes)
+	return loadIDX(ctx, fsys, o.Path, o, o.Source, idxClasses(o.Source))
 }
 
 // idxSet is one opened MNIST-style file set.
 type idxSet struct {
 	trainX, trainY, testX, testY *idxReader
+	files                        []fs.File // to close
 }
 
-// loadIDX loads an MNIST-style data set from the four IDX files in fsys.
-// dir prefixes file names in errors and names the Dataset's Path.
-func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string, classes []string) (*Dataset, error) {
-	var set idxSet
+// openIDXSet opens the four IDX files in fsys and checks their headers:
+// each on its own (openIDX, checkSize), and against each other and o
+// (check). dir prefixes file names in errors. Close the set when done,
+// also after an error.
+func openIDXSet(fsys fs.FS, dir string, o Options) (*idxSet, error) {
+	set := &idxSet{}
 	specs := []struct {
 		base string
 		ndim int
@@ -59,17 +89,32 @@ func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string
 	for _, s := range specs {
 		f, fname, err := openIDXFile(fsys, dir, s.base)
 		if err != nil {
-			return nil, err
+			return set, err
 		}
-		defer f.Close()
+		set.files = append(set.files, f)
 		if *s.dst, err = openIDX(f, fname, s.ndim); err != nil {
-			return nil, err
+			return set, err
 		}
 		if err := (*s.dst).checkSize(f); err != nil {
-			return nil, err
+			return set, err
 		}
 	}
-	if err := set.check(o); err != nil {
+	return set, set.check(o)
+}
+
+// close closes the set's files.
+func (s *idxSet) close() {
+	for _, f := range s.files {
+		f.Close()
+	}
+}
+
+// loadIDX loads an MNIST-style data set from the four IDX files in fsys.
+// dir prefixes file names in errors and names the Dataset's Path.
+func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string, classes []string) (*Dataset, error) {
+	set, err := openIDXSet(fsys, dir, o)
+	defer set.close()
+	if err != nil {
 		return nil, err
 	}
 	ds := &Dataset{Name: name, Path: dir, Shape: []int{1, set.trainX.dims[1], set.trainX.dims[2]}, Classes: classes}
@@ -154,20 +199,42 @@ func firstErr(errs []error) error {
 	return nil
 }
 
-// openIDXFile opens base in fsys, trying in order base.gz, base, and the
-// dotted spelling of some mirrors (train-images.idx3-ubyte[.gz]).
+// openIDXFile opens base in fsys, as findIDXFile finds it, and returns
+// the file and its name for errors.
 func openIDXFile(fsys fs.FS, dir, base string) (fs.File, string, error) {
+	n, err := findIDXFile(fsys, dir, base)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := fsys.Open(n)
+	if err != nil {
+		return nil, "", fmt.Errorf("data: open %q: %w", joinName(dir, n), err)
+	}
+	return f, joinName(dir, n), nil
+}
+
+// findIDXFile finds base in fsys, trying in order base.gz, base, and the
+// dotted spelling of some mirrors (train-images.idx3-ubyte[.gz]), and
+// returns the name found. The first that exists must be a regular file.
+func findIDXFile(fsys fs.FS, dir, base string) (string, error) {
 	dotted := strings.Replace(base, "-idx", ".idx", 1)
 	for _, n := range []string{base + ".gz", base, dotted + ".gz", dotted} {
-		f, err := fsys.Open(n)
-		if err == nil {
-			return f, joinName(dir, n), nil
+		fi, err := fs.Stat(fsys, n)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return "", fmt.Errorf("data: stat %q: %w", joinName(dir, n), err)
+		case !fi.Mode().IsRegular():
+			found := "not a regular file"
+			if fi.IsDir() {
+				found = "a directory"
+			}
+			return "", badData(joinName(dir, n), -1, "%s; want an IDX file", found)
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, "", fmt.Errorf("data: open %q: %w", joinName(dir, n), err)
-		}
+		return n, nil
 	}
-	return nil, "", fmt.Errorf("data: %q (or %s.gz): %w", joinName(dir, base), base, ErrNotFound)
+	return "", fmt.Errorf("data: %q (or %s.gz): %w", joinName(dir, base), base, ErrNotFound)
 }
 
 // joinName names file n of dir in messages: a file path, or for the

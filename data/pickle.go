@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -136,8 +137,15 @@ type unpickler struct {
 	stack []any
 	marks []int // stack heights at each MARK
 	memo  map[uint32]any
-	seen  [256]bool // opcodes executed, for tests
+	// size is the size of the whole file. It is len(b) except when b is
+	// only its head (peekCIFARPickle): then whatever needs a byte past b
+	// stops the machine with errHeadEnd.
+	size int64
 }
+
+// errHeadEnd stops an unpickler that has run to the end of the head of a
+// file it was given (peekCIFARPickle); it never leaves this package.
+var errHeadEnd = errors.New("end of the pickle's head")
 
 func (u *unpickler) errf(format string, args ...any) error {
 	return badData(u.name, int64(u.op), "pickle opcode %s: %s", opName(u.b[u.op]), fmt.Sprintf(format, args...))
@@ -152,8 +160,11 @@ func opName(op byte) string {
 
 // arg returns the next n bytes of the opcode's argument.
 func (u *unpickler) arg(n int) ([]byte, error) {
-	if n < 0 || n > len(u.b)-u.pos {
-		return nil, u.errf("truncated: argument of %d bytes, %d left in the file", n, len(u.b)-u.pos)
+	if left := u.size - int64(u.pos); n < 0 || int64(n) > left {
+		return nil, u.errf("truncated: argument of %d bytes, %d left in the file", n, left)
+	}
+	if n > len(u.b)-u.pos {
+		return nil, errHeadEnd
 	}
 	a := u.b[u.pos : u.pos+n]
 	u.pos += n
@@ -182,6 +193,9 @@ func (u *unpickler) line() (string, error) {
 	rest := u.b[u.pos:min(len(u.b), u.pos+maxLine)]
 	i := slices.Index(rest, '\n')
 	if i < 0 {
+		if len(rest) < maxLine && int64(len(u.b)) < u.size {
+			return "", errHeadEnd
+		}
 		return "", u.errf("no newline within %d bytes", maxLine)
 	}
 	u.pos += i + 1
@@ -226,30 +240,29 @@ func (u *unpickler) popMark() ([]any, error) {
 }
 
 // unpickle runs the pickle b (named name in errors) and returns its value.
-func unpickle(b []byte, name string) (any, *unpickler, error) {
-	u := &unpickler{name: name, b: b, memo: map[uint32]any{}}
-	v, err := u.run()
-	return v, u, err
+func unpickle(b []byte, name string) (any, error) {
+	u := newUnpickler(b, int64(len(b)), name)
+	return u.run()
+}
+
+// newUnpickler returns an unpickler of the file of size bytes whose first
+// len(b) bytes are b.
+func newUnpickler(b []byte, size int64, name string) *unpickler {
+	return &unpickler{name: name, b: b, size: size, memo: map[uint32]any{}}
 }
 
 func (u *unpickler) run() (any, error) {
 	for {
-		if u.pos >= len(u.b) {
-			return nil, badData(u.name, int64(u.pos), "truncated: the pickle ends without a STOP opcode")
-		}
-		u.op = u.pos
-		op := u.b[u.pos]
-		u.pos++
-		u.seen[op] = true
-		if u.op == 0 && op != opProto {
-			return nil, u.errf("want PROTO 2 first: not a Python 2 cPickle protocol-2 pickle")
+		op, err := u.next()
+		if err != nil {
+			return nil, err
 		}
 		if err := u.step(op); err != nil {
 			return nil, err
 		}
 		if op == opStop {
-			if u.pos != len(u.b) {
-				return nil, badData(u.name, int64(u.pos), "oversized: %d bytes after the STOP opcode", len(u.b)-u.pos)
+			if int64(u.pos) != u.size {
+				return nil, badData(u.name, int64(u.pos), "oversized: %d bytes after the STOP opcode", u.size-int64(u.pos))
 			}
 			if len(u.stack) != 1 || len(u.marks) != 0 {
 				return nil, u.errf("%d values and %d marks left on the stack, want 1 value", len(u.stack), len(u.marks))
@@ -257,6 +270,23 @@ func (u *unpickler) run() (any, error) {
 			return u.stack[0], nil
 		}
 	}
+}
+
+// next reads the next opcode.
+func (u *unpickler) next() (byte, error) {
+	u.op = u.pos
+	if u.pos >= len(u.b) {
+		if int64(u.pos) < u.size {
+			return 0, errHeadEnd
+		}
+		return 0, badData(u.name, int64(u.pos), "truncated: the pickle ends without a STOP opcode")
+	}
+	op := u.b[u.pos]
+	u.pos++
+	if u.op == 0 && op != opProto {
+		return 0, u.errf("want PROTO 2 first: not a Python 2 cPickle protocol-2 pickle")
+	}
+	return op, nil
 }
 
 // step executes one opcode whose argument starts at u.pos.
@@ -531,7 +561,7 @@ func (u *unpickler) build(obj, state any) error {
 // parseCIFARPickle reads one batch of cifar-10-batches-py from its bytes b.
 // The batch's pixels alias b.
 func parseCIFARPickle(b []byte, name string) (cifarBatch, error) {
-	v, _, err := unpickle(b, name)
+	v, err := unpickle(b, name)
 	if err != nil {
 		return cifarBatch{}, err
 	}
@@ -574,4 +604,58 @@ func parseCIFARPickle(b []byte, name string) (cifarBatch, error) {
 		labels[i] = byte(y)
 	}
 	return cifarBatch{name: name, n: n, labels: labels, px: a.raw, stride: cifarPixels}, nil
+}
+
+// peekCIFARPickle counts the images of a cifar-10-batches-py batch of size
+// bytes from its head, the first len(head) bytes, without the pixels: it
+// runs the pickle up to the BINSTRING of the pixels, which in a batch as
+// cPickle writes it follows the array's shape and dtype, and checks what
+// it has seen so far as parseCIFARPickle would. ok is false, with a nil
+// error, when the head does not reach that point or the pickle takes
+// another form before it: then only parsing the whole file can tell. An
+// error is the one parseCIFARPickle would give for the same file.
+func peekCIFARPickle(head []byte, size int64, name string) (n int, ok bool, err error) {
+	if int64(len(head)) >= size {
+		c, err := parseCIFARPickle(head[:size], name)
+		return c.n, err == nil, err
+	}
+	u := newUnpickler(head, size, name)
+	_, err = u.run()
+	if !errors.Is(err, errHeadEnd) {
+		if err == nil { // not reached: run reads to the end of the file
+			err = badData(name, -1, "pickle ends early")
+		}
+		return 0, false, err
+	}
+	// The stack is [dict, MARK, 'data', ndarray, MARK, 1, (n, 3072),
+	// dtype('u1'), False] when the BINSTRING of n*3072 pixel bytes is next.
+	if len(u.b) < u.op+5 || u.b[u.op] != opBinstring || len(u.marks) != 2 {
+		return 0, false, nil
+	}
+	m := u.bottom()
+	st := u.stack[m:]
+	if m < 2 || len(st) != 4 {
+		return 0, false, nil
+	}
+	if k, ok := u.stack[m-2].(pyStr); !ok || string(k) != "data" {
+		return 0, false, nil
+	}
+	if a, ok := u.stack[m-1].(*pyArray); !ok || a.built {
+		return 0, false, nil
+	}
+	shape, ok1 := st[1].(pyTuple)
+	dt, ok2 := st[2].(*pyDtype)
+	fortran, ok3 := st[3].(bool)
+	if !ok1 || !ok2 || !ok3 || !dt.built || fortran || len(shape) != 2 {
+		return 0, false, nil
+	}
+	rows, ok1 := shape[0].(int64)
+	cols, ok2 := shape[1].(int64)
+	if !ok1 || !ok2 || cols != cifarPixels || rows < 1 || rows > cifarBatchMax {
+		return 0, false, nil
+	}
+	if l := binary.LittleEndian.Uint32(u.b[u.op+1:]); int64(l) != rows*cols {
+		return 0, false, nil
+	}
+	return int(rows), true, nil
 }

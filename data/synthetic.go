@@ -21,6 +21,11 @@ const (
 	synthNoise = 50  // per-feature noise standard deviation
 )
 
+// synthVersion is the version of the generator, part of synthetic data's
+// Fingerprint: change it with anything that changes the data a seed
+// gives.
+const synthVersion = 1
+
 // Independent random streams of one seed, so that the test images do not
 // change with the number of training images, and the first n training
 // images do not change with the number drawn after them.

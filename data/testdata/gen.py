@@ -3,6 +3,8 @@
 
     /usr/bin/python3 data/testdata/gen.py
 
+    /usr/bin/python3 data/testdata/gen.py tarballs     # only some steps: cifar mnist tarballs golden
+
 Needs Python 3 and numpy (Debian: python3-numpy); the Go tests need neither, they read
 the committed outputs. Deterministic: the same bytes on every run.
 
@@ -17,13 +19,17 @@ Writes, next to this script:
       SHORT_BINSTRING, the uint8 array through numpy.core.multiarray._reconstruct with
       its raw bytes in a BINSTRING, memo indices from 1 as cPickle numbers them. Each is
       checked by loading it back with Python 3's pickle and numpy.
+  cifar10/cifar-10-python.tar.gz, cifar10/cifar-10-binary.tar.gz, cifar10/cifar-10-python.tar
+      The two folders above packed as the official archives are: the folder at the top
+      level, its batches with stand-ins of batches.meta[.txt] and readme.html, in the
+      archives' own unsorted member order; gzip-compressed, and the python one also plain.
   mnist-gz/, mnist-raw/           an MNIST-style IDX set (12 training, 4 test images of
       28x28), gzip-compressed and raw, same content.
   fashion-mnist-golden.json       values computed with numpy from Debian's
       dataset-fashion-mnist (if installed): counts, first labels, and the mean image of
       the first 59000 training images, for the Go test of the real files.
 """
-import gzip, io, json, os, pickle, pickletools, struct, sys
+import gzip, io, json, os, pickle, pickletools, struct, sys, tarfile
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -128,6 +134,59 @@ def cifar():
         write(os.path.join(root, 'cifar-10-batches-py', name), blob)
 
 
+# The member order of the official archives (tar tzf), which is not sorted.
+PY_MEMBERS = ['data_batch_4', 'readme.html', 'test_batch', 'data_batch_3', 'batches.meta',
+              'data_batch_2', 'data_batch_5', 'data_batch_1']
+BIN_MEMBERS = ['data_batch_1.bin', 'batches.meta.txt', 'data_batch_3.bin', 'data_batch_4.bin',
+               'test_batch.bin', 'readme.html', 'data_batch_5.bin', 'data_batch_2.bin']
+CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
+README = b'<meta HTTP-EQUIV="REFRESH" content="0; url=http://www.cs.toronto.edu/~kriz/cifar.html">\n'
+
+
+def tarball(folder, members, content):
+    """A GNU-format tar of folder/ and then folder/<m> for m in members, with fixed
+    owners and times (deterministic)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode='w', format=tarfile.GNU_FORMAT) as tf:
+        for name in [None] + members:
+            ti = tarfile.TarInfo(folder if name is None else folder + '/' + name)
+            ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 1244000000, 1000, 1000, 'user', 'user'
+            if name is None:
+                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+                tf.addfile(ti)
+            else:
+                data = content(name)
+                ti.size, ti.mode = len(data), 0o644
+                tf.addfile(ti, io.BytesIO(data))
+    return out.getvalue()
+
+
+def cifar_tarballs():
+    root = os.path.join(HERE, 'cifar10')
+
+    def py(name):
+        if name == 'readme.html':
+            return README
+        if name == 'batches.meta':  # a stand-in: the reader skips it
+            return pickle.dumps({'num_cases_per_batch': 10000, 'label_names': CLASSES, 'num_vis': 3072}, 2)
+        with open(os.path.join(root, 'cifar-10-batches-py', name), 'rb') as f:
+            return f.read()
+
+    def bin_(name):
+        if name == 'readme.html':
+            return README
+        if name == 'batches.meta.txt':
+            return ('\n'.join(CLASSES) + '\n\n').encode()
+        with open(os.path.join(root, 'cifar-10-batches-bin', name), 'rb') as f:
+            return f.read()
+
+    tpy = tarball('cifar-10-batches-py', PY_MEMBERS, py)
+    tbin = tarball('cifar-10-batches-bin', BIN_MEMBERS, bin_)
+    write(os.path.join(root, 'cifar-10-python.tar'), tpy)
+    write(os.path.join(root, 'cifar-10-python.tar.gz'), gzip.compress(tpy, compresslevel=9, mtime=0))
+    write(os.path.join(root, 'cifar-10-binary.tar.gz'), gzip.compress(tbin, compresslevel=9, mtime=0))
+
+
 def idx(items, ndim_dims):
     return struct.pack('>I', 0x0800 | len(ndim_dims)) + struct.pack('>%dI' % len(ndim_dims), *ndim_dims) + items.tobytes()
 
@@ -174,6 +233,6 @@ def fashion_golden(root='/usr/share/datasets/fashion-mnist'):
 
 
 if __name__ == '__main__':
-    cifar()
-    mnist()
-    fashion_golden()
+    steps = {'cifar': cifar, 'mnist': mnist, 'tarballs': cifar_tarballs, 'golden': fashion_golden}
+    for step in sys.argv[1:] or ['cifar', 'mnist', 'tarballs', 'golden']:
+        steps[step]()

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/search"
 )
 
@@ -18,7 +20,7 @@ func init() {
 
 // runValidate parses each spec and prints its resolved settings and its
 // trials, or every problem of it. Exit 2 when any spec is bad.
-func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -41,7 +43,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		if err := validateSpec(stdout, path); err != nil {
+		if err := validateSpec(ctx, stdout, path); err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitUsage
 		}
@@ -49,7 +51,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	return code
 }
 
-func validateSpec(w io.Writer, path string) error {
+func validateSpec(ctx context.Context, w io.Writer, path string) error {
 	spec, err := search.ParseFile(path)
 	if err != nil {
 		var se *search.SpecError
@@ -62,15 +64,35 @@ func validateSpec(w io.Writer, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := dataOptions(spec).Normalize(); err != nil {
-		return fmt.Errorf("%s: [data]: %w", path, err)
+	// The data as run would load it, checked from the files' headers.
+	info, err := data.Inspect(ctx, dataOptions(spec))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(w, "%s: ok: %s\n\n", path, describeSearch(spec))
+	fmt.Fprintf(w, "%s: ok: %s\n", path, describeSearch(spec))
+	fmt.Fprintf(w, "data: %s\n\n", describeData(info))
 	fmt.Fprintln(w, "# settings, defaults filled in")
 	fmt.Fprint(w, strings.TrimPrefix(string(spec.Canonical()), "\n"))
 	fmt.Fprintln(w)
 	writeTrials(w, trials)
 	return nil
+}
+
+// describeData says what data a sweep trains on: "fashion-mnist
+// (/usr/share/datasets/fashion-mnist): train 59000 and val 1000 of 60000
+// training images, test 1000 of 10000; 10 classes of 1x28x28".
+func describeData(in data.Info) string {
+	where := ""
+	if in.Path != "" {
+		where = " (" + in.Path + ")"
+	}
+	shape := make([]string, len(in.Shape))
+	for i, d := range in.Shape {
+		shape[i] = strconv.Itoa(d)
+	}
+	o := in.Options
+	return fmt.Sprintf("%s%s: train %d and val %d of %d training images, test %d of %d; %d classes of %s",
+		in.Name, where, o.Train, o.Val, in.TrainImages, o.Test, in.TestImages, in.Classes, strings.Join(shape, "x"))
 }
 
 // describeSearch says what the sweep searches: "grid of 4 x 2 x 3 = 24 trials".

@@ -14,6 +14,20 @@ func TestValidate(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("name = \"bad\"\n[search.params]\nlearnig_rate = [1e-3]\nreg = []\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Mistakes only the data files show, which validate finds from their
+	// headers without training: a split that does not fit, a missing file,
+	// a non-zero sweep seed with real data (it must seed the trials only).
+	fixtures, _ := filepath.Abs("../../data/testdata")
+	spec := func(name, body string) string {
+		p := filepath.Join(dir, name+".toml")
+		if err := os.WriteFile(p, []byte("name = \""+name+"\"\n"+body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tooBig := spec("too-big", "[data]\nsource = \"mnist\"\npath = \""+fixtures+"/mnist-raw\"\ntrain = 10\nval = 5\n")
+	missing := spec("missing", "[data]\nsource = \"mnist\"\npath = \""+dir+"\"\n")
+	seeded := spec("seeded", "seed = 9\n[data]\nsource = \"cifar10\"\npath = \""+fixtures+"/cifar10/cifar-10-binary.tar.gz\"\ntrain = 10\nval = 2\ntest = 6\n")
 	tests := []struct {
 		name   string
 		args   []string
@@ -33,6 +47,10 @@ func TestValidate(t *testing.T) {
 		{"one bad of two", []string{"validate", "../../sweeps/quickstart.toml", bad}, exitUsage,
 			[]string{"quickstart.toml: ok"}, []string{"2 problems"}},
 		{"missing file", []string{"validate", filepath.Join(dir, "nope.toml")}, exitUsage, nil, []string{"no such file"}},
+		{"split too big", []string{"validate", tooBig}, exitUsage, nil, []string{tooBig + ": ", "train 10 + val 5 images requested", "holds 12"}},
+		{"data files missing", []string{"validate", missing}, exitUsage, nil, []string{missing + ": ", "not found"}},
+		{"seeded real data", []string{"validate", seeded}, exitOK,
+			[]string{"data: cifar10 (" + fixtures + "/cifar10/cifar-10-binary.tar.gz): train 10 and val 2 of 18 training images, test 6 of 6; 10 classes of 3x32x32"}, nil},
 		{"no spec", []string{"validate"}, exitUsage, nil, []string{"usage: sweep validate SPEC"}},
 		{"help", []string{"validate", "-h"}, exitOK, nil, []string{"usage: sweep validate SPEC"}},
 		{"bad flag", []string{"validate", "-x", "a.toml"}, exitUsage, nil, []string{"flag provided but not defined"}},

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sweep-dev/sweep/results"
@@ -26,50 +25,92 @@ func Self() results.Owner {
 // processStart returns the start time of process pid in clock ticks since
 // boot (field 22 of /proc/PID/stat), or 0 where /proc is not available.
 func processStart(pid int) int64 {
+	_, start, _ := procStat(pid)
+	return start
+}
+
+// procStat returns the state letter (field 3: R running, S sleeping, T
+// stopped, Z zombie, ...) and the start time (field 22) of process pid from
+// /proc/PID/stat; ok is false where /proc is not available (darwin,
+// windows) or the process does not exist.
+func procStat(pid int) (state byte, start int64, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return 0, 0, false
 	}
 	// The command name (field 2) is in parentheses and may hold spaces.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0
+		return 0, 0, false
 	}
 	fields := strings.Fields(s[i+1:])
 	// fields[0] is field 3 (state); field 22 is fields[19].
-	if len(fields) < 20 {
-		return 0
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return 0, 0, false
 	}
-	v, _ := strconv.ParseInt(fields[19], 10, 64)
-	return v
+	start, _ = strconv.ParseInt(fields[19], 10, 64)
+	return fields[0][0], start, true
 }
 
-// alive reports whether the process o, on this host, is still running.
-func alive(o results.Owner) bool {
-	if o.PID <= 0 {
-		return false
+// ProcessState is what this process can tell about the process that owns a
+// lease.
+type ProcessState int
+
+const (
+	// ProcessUnknown: the owner runs on another host, or this OS offers no
+	// liveness check (windows, plan9, wasm): only its heartbeat tells.
+	ProcessUnknown ProcessState = iota
+	// ProcessAlive: the owner is a process on this host that exists.
+	ProcessAlive
+	// ProcessStopped: the owner is a process on this host that exists but
+	// is stopped (SIGSTOP, SIGTSTP, a debugger: state T or t in /proc). It
+	// keeps its lease but sends no heartbeats until it is continued. Only
+	// reported where /proc is available (Linux); elsewhere a stopped
+	// process is ProcessAlive.
+	ProcessStopped
+	// ProcessGone: the owner was a process on this host that has exited
+	// (or is a zombie), or whose pid now belongs to another process.
+	ProcessGone
+)
+
+// String returns "unknown", "alive", "stopped" or "gone".
+func (s ProcessState) String() string {
+	switch s {
+	case ProcessUnknown:
+		return "unknown"
+	case ProcessAlive:
+		return "alive"
+	case ProcessStopped:
+		return "stopped"
+	case ProcessGone:
+		return "gone"
 	}
-	if err := syscall.Kill(o.PID, 0); err != nil && err != syscall.EPERM {
-		return false
+	return "ProcessState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// OwnerState reports what self, a process on this host, can tell about o,
+// the owner of a lease: ProcessUnknown when o is on another host (or this
+// OS cannot check processes), otherwise whether o's process is alive,
+// stopped or gone. The host names are compared as stored; o's start time,
+// when known, tells a reused pid from o.
+func OwnerState(self, o results.Owner) ProcessState {
+	if o.Host != self.Host {
+		return ProcessUnknown
 	}
-	if o.Start != 0 {
-		if st := processStart(o.PID); st != 0 && st != o.Start {
-			return false // the pid was reused
-		}
-	}
-	return true
+	return processState(o.PID, o.Start)
 }
 
 // Staleness returns the rule by which a running trial's lease counts as
-// abandoned: at once when its owner was a process on this host that is no
-// longer alive, otherwise when its last heartbeat is older than ttl.
+// abandoned: at once when its owner was a process on this host that is gone
+// (OwnerState), otherwise when its last heartbeat is older than ttl. A
+// stopped owner's lease expires like any other.
 func Staleness(self results.Owner, now time.Time, ttl time.Duration) func(results.Lease) bool {
 	return func(l results.Lease) bool {
 		if l.Owner.ID == self.ID {
 			return false
 		}
-		if l.Owner.Host == self.Host && !alive(l.Owner) {
+		if OwnerState(self, l.Owner) == ProcessGone {
 			return true
 		}
 		return now.Sub(l.Heartbeat) > ttl

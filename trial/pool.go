@@ -40,19 +40,37 @@ const (
 	Started     EventKind = iota // a worker claimed a trial
 	EpochDone                    // a trial finished an epoch
 	Finished                     // a trial ended: done, diverged or failed
-	Interrupted                  // a trial stopped early and was released
-	LeaseLost                    // another process reclaimed a trial this one was training
+	Interrupted                  // a trial stopped early; Saved and Released say what the store holds
+	LeaseLost                    // the trial is no longer this process's: reclaimed by another process, or its lease expired (Err)
+	Retrying                     // the database was locked by another process (Err); the write will be tried again
 )
 
 // Event reports a worker's progress to a display.
 type Event struct {
 	Kind   EventKind
 	Worker int            // 0-based worker index
-	Trial  *results.Trial // the trial (for Finished: with its final status and metrics)
+	Trial  *results.Trial // the trial (for Finished: with its final status and metrics; nil for a Retrying claim)
 	Epoch  results.Epoch  // EpochDone: the epoch's history row
 	Total  int            // Started, EpochDone: total iterations of the trial
 	From   int            // Started: the iteration of the checkpoint it resumes from (0: from scratch)
-	Err    error          // Interrupted: why
+	// Err: Interrupted: why the trial stopped (ctx's error, a failed
+	// checkpoint or outcome write), joined with the release's error when
+	// the trial could not be released; LeaseLost: wraps results.ErrLeaseLost
+	// or ErrLeaseExpired; Retrying: the refused write's error (wraps
+	// results.ErrLocked).
+	Err error
+
+	// Interrupted only. Saved: the store holds a checkpoint of the trial,
+	// written by this attempt or an earlier one, at SavedEpoch and
+	// SavedIteration; it resumes from there (from scratch when Saved is
+	// false). Released: the trial was given back (status interrupted,
+	// claimable again); when false the release failed too (Err says why)
+	// and the trial stays running under this process's lease until the
+	// lease expires or this process exits.
+	Saved          bool
+	SavedEpoch     float64
+	SavedIteration int
+	Released       bool
 }
 
 // Pool trains the claimable trials of one sweep with Workers goroutines.
@@ -65,16 +83,23 @@ type Pool struct {
 	Workers  int
 	Owner    results.Owner
 	LeaseTTL time.Duration    // 0: DefaultLeaseTTL
-	Events   func(Event)      // optional; called from the workers' goroutines
+	Events   func(Event)      // optional; called from the workers' (and their savers') goroutines
 	Now      func() time.Time // optional clock (tests)
 
 	mu   sync.Mutex
-	held map[int]bool // trials this process holds a lease on
+	held map[int]time.Time // trials this process holds a lease on: when each lease was last refreshed
 }
 
 // Stats counts what a Run did.
 type Stats struct {
 	Trained, Done, Diverged, Failed, Interrupted int
+	// Of the Interrupted trials: Checkpointed have a checkpoint in the
+	// store to resume from; Unreleased could not be released (a failed
+	// write) and stay running until their lease expires.
+	Checkpointed, Unreleased int
+	// LeaseLost counts the trials left to another process: reclaimed by
+	// it, or whose lease expired while the database was locked.
+	LeaseLost int
 }
 
 func (p *Pool) now() time.Time {
@@ -91,6 +116,10 @@ func (p *Pool) ttl() time.Duration {
 	return DefaultLeaseTTL
 }
 
+// leaseMargin is how long before a lease expires the pool stops retrying
+// its trial's writes: a tenth of the lease's time to live.
+func (p *Pool) leaseMargin() time.Duration { return p.ttl() / 10 }
+
 func (p *Pool) emit(e Event) {
 	if p.Events != nil {
 		p.Events(e)
@@ -99,11 +128,19 @@ func (p *Pool) emit(e Event) {
 
 // Run trains until no trial is left to claim or ctx is cancelled. On
 // cancellation the running trials are checkpointed and released as
-// interrupted, and Run returns an error wrapping ctx.Err(). Store errors end
-// the run; a trial's own failure does not.
+// interrupted, and Run returns an error wrapping ctx.Err() (joined with
+// the errors of releases that failed).
+//
+// A write the database's lock refuses (results.ErrLocked: another process
+// holds it past results.Options.Timeout) is retried with backoff: a
+// trial's writes for as long as its lease lasts (then the trial is left to
+// whoever reclaims it, as when its lease is lost, and the run goes on),
+// a claim until ctx is cancelled. Other store errors end the run, after
+// the trial concerned is released (without its newest checkpoint if that
+// is what could not be written); a trial's own failure does not.
 func (p *Pool) Run(ctx context.Context) (Stats, error) {
 	workers := max(p.Workers, 1)
-	p.held = map[int]bool{}
+	p.held = map[int]time.Time{}
 	var (
 		st   Stats
 		stMu sync.Mutex
@@ -131,27 +168,39 @@ func (p *Pool) Run(ctx context.Context) (Stats, error) {
 		})
 	}
 	err := g.Wait()
-	if err == nil && ctx.Err() != nil {
-		err = fmt.Errorf("sweep %q interrupted: %w", p.Sweep, ctx.Err())
+	if ctx.Err() != nil {
+		err = errors.Join(fmt.Errorf("sweep %q interrupted: %w", p.Sweep, ctx.Err()), err)
 	}
 	return st, err
 }
 
-// one claims and trains one trial. It reports false when nothing was left.
+// one claims and trains one trial. It reports false when nothing was left,
+// or the run is to end.
 func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (bool, error) {
 	// Store writes must land even when ctx is cancelled (Ctrl-C): they use
-	// a context that is not cancelled with it.
+	// a context that is not cancelled with it. ctx ends their retries.
 	sctx := context.WithoutCancel(ctx)
-	now := p.now()
-	t, ck, err := p.Store.Claim(sctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()))
-	if errors.Is(err, results.ErrNoWork) {
+	var (
+		t  *results.Trial
+		ck *results.Checkpoint
+	)
+	err := p.write(ctx, sctx, worker, nil, func(wctx context.Context, now time.Time) error {
+		var err error
+		t, ck, err = p.Store.Claim(wctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()))
+		if err == nil {
+			p.hold(t.Number, now)
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, results.ErrNoWork):
 		return false, nil
-	}
-	if err != nil {
+	case errors.Is(err, results.ErrLocked) && ctx.Err() != nil:
+		return false, nil // interrupted while waiting for the database
+	case err != nil:
 		return false, fmt.Errorf("claim a trial of %q: %w", p.Sweep, err)
 	}
-	p.hold(t.Number, true)
-	defer p.hold(t.Number, false)
+	defer p.unhold(t.Number)
 	from := 0
 	if ck != nil {
 		from = ck.Iteration
@@ -159,10 +208,16 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 	p.emit(Event{Kind: Started, Worker: worker, Trial: t, From: from, Total: p.iterations(t)})
 
 	start := time.Now()
-	sv := newSaver(func(ck results.Checkpoint, hist []results.Epoch) error {
-		return p.Store.SaveCheckpoint(sctx, p.Sweep, t.Number, p.Owner, p.now(), ck, hist)
-	})
-	res := Train(ctx, Job{
+	// A checkpoint write that fails for good stops the training at once.
+	tctx, stopTrain := context.WithCancelCause(ctx)
+	defer stopTrain(nil)
+	r := p.retrier(worker, t)
+	sv := newSaver(sctx, func(wctx context.Context, ck results.Checkpoint, hist []results.Epoch) error {
+		return r.attempt(wctx, func(wctx context.Context, now time.Time) error {
+			return p.Store.SaveCheckpoint(wctx, p.Sweep, t.Number, p.Owner, now, ck, hist)
+		})
+	}, r.again, stopTrain)
+	res := Train(tctx, Job{
 		Trial: t, Checkpoint: ck, Data: p.Data,
 		Save: func(_ context.Context, ck results.Checkpoint, hist []results.Epoch) error {
 			return sv.save(ck, hist)
@@ -172,59 +227,124 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 		},
 	})
 	// The outcome or the release below supersedes a checkpoint still
-	// waiting; a write in progress is waited for, so it cannot land after.
+	// waiting, or waiting for the database's lock or its next attempt; a
+	// write in progress is waited for, so it cannot land after.
 	saveErr := sv.stop()
 	dur := time.Since(start).Seconds()
-	if errors.Is(saveErr, results.ErrLeaseLost) || errors.Is(res.Err, results.ErrLeaseLost) {
+	// What the store holds to resume the trial from.
+	stored := ck
+	if w := sv.last(); w != nil {
+		stored = w
+	}
+	if lost(saveErr) || lost(res.Err) {
 		// Another process reclaimed the trial (this one missed its
-		// heartbeats for longer than the lease): it is theirs now. Leave it
-		// and go on with the others.
-		p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: results.ErrLeaseLost})
-		return true, nil
+		// heartbeats for longer than the lease), or it may now: it is
+		// theirs. Leave it and go on with the others.
+		return p.leaseLost(ctx, worker, t, errors.Join(saveErr, res.Err), count)
 	}
-	if saveErr != nil && !res.Interrupted {
-		return false, fmt.Errorf("checkpoint trial %d of %q: %w", t.Number, p.Sweep, saveErr)
-	}
-	if res.Interrupted {
-		err := p.Store.Release(sctx, p.Sweep, t.Number, p.Owner, p.now(), res.Checkpoint, res.History, dur)
-		if errors.Is(err, results.ErrLeaseLost) {
-			p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: err})
-			return ctx.Err() == nil, nil
+	if !res.Interrupted {
+		// A checkpoint that could not be written is superseded by the
+		// outcome.
+		res.Outcome.Duration = dur
+		err := p.write(ctx, sctx, worker, t, func(wctx context.Context, now time.Time) error {
+			return p.Store.Finish(wctx, p.Sweep, t.Number, p.Owner, now, res.Outcome)
+		})
+		if lost(err) {
+			return p.leaseLost(ctx, worker, t, err, count)
 		}
 		if err != nil {
-			return false, fmt.Errorf("release trial %d of %q: %w", t.Number, p.Sweep, err)
+			// Give the trial back, to be trained again from its last
+			// checkpoint, with a smaller write than the outcome's.
+			err = fmt.Errorf("record trial %d of %q: %w", t.Number, p.Sweep, err)
+			return p.release(ctx, worker, t, nil, nil, dur, stored, err, count)
 		}
-		count(func(s *Stats) { s.Interrupted++ })
-		p.emit(Event{Kind: Interrupted, Worker: worker, Trial: t, Err: res.Err})
-		if ctx.Err() == nil {
-			// A checkpoint could not be saved although the run goes on.
-			return false, fmt.Errorf("trial %d of %q: %w", t.Number, p.Sweep, res.Err)
-		}
-		return false, nil
-	}
-	res.Outcome.Duration = dur
-	if err := p.Store.Finish(sctx, p.Sweep, t.Number, p.Owner, p.now(), res.Outcome); errors.Is(err, results.ErrLeaseLost) {
-		p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: err})
+		count(func(s *Stats) {
+			s.Trained++
+			switch res.Outcome.Status {
+			case results.Done:
+				s.Done++
+			case results.Diverged:
+				s.Diverged++
+			case results.Failed:
+				s.Failed++
+			}
+		})
+		fin := *t
+		fin.Status, fin.Metrics, fin.Error = res.Outcome.Status, res.Outcome.Metrics, res.Outcome.Error
+		fin.Duration += dur
+		p.emit(Event{Kind: Finished, Worker: worker, Trial: &fin})
 		return true, nil
-	} else if err != nil {
-		return false, fmt.Errorf("record trial %d of %q: %w", t.Number, p.Sweep, err)
+	}
+	cause := res.Err
+	if saveErr != nil {
+		cause = fmt.Errorf("checkpoint trial %d of %q: %w", t.Number, p.Sweep, saveErr)
+	}
+	return p.release(ctx, worker, t, res.Checkpoint, res.History, dur, stored, cause, count)
+}
+
+// release gives trial t back as interrupted, with checkpoint ck and its
+// history when not nil, and reports it. If that write fails, t is released
+// without them (a smaller write: the stored checkpoint, stored, stands), so
+// that it does not stay running. cause is why t stopped. The run ends
+// unless t was released after a cancellation.
+func (p *Pool) release(ctx context.Context, worker int, t *results.Trial, ck *results.Checkpoint, hist []results.Epoch,
+	dur float64, stored *results.Checkpoint, cause error, count func(func(*Stats))) (bool, error) {
+	rel := func(ck *results.Checkpoint, hist []results.Epoch) error {
+		return p.write(ctx, context.WithoutCancel(ctx), worker, t, func(wctx context.Context, now time.Time) error {
+			return p.Store.Release(wctx, p.Sweep, t.Number, p.Owner, now, ck, hist, dur)
+		})
+	}
+	err := rel(ck, hist)
+	switch {
+	case err == nil && ck != nil:
+		stored = ck
+	case err != nil && ck != nil && !lost(err):
+		ckErr := err
+		if err = rel(nil, nil); err == nil {
+			cause = errors.Join(cause, fmt.Errorf("release trial %d of %q with its checkpoint at iteration %d: %w",
+				t.Number, p.Sweep, ck.Iteration, ckErr))
+		} else if !lost(err) {
+			err = fmt.Errorf("with its checkpoint at iteration %d: %w; without it: %w", ck.Iteration, ckErr, err)
+		}
+	}
+	if lost(err) {
+		return p.leaseLost(ctx, worker, t, err, count)
+	}
+	e := Event{Kind: Interrupted, Worker: worker, Trial: t, Err: cause, Released: err == nil}
+	if stored != nil {
+		e.Saved, e.SavedEpoch, e.SavedIteration = true, stored.Epoch, stored.Iteration
+	}
+	if err != nil {
+		err = fmt.Errorf("release trial %d of %q: %w", t.Number, p.Sweep, err)
+		e.Err = errors.Join(cause, err)
 	}
 	count(func(s *Stats) {
-		s.Trained++
-		switch res.Outcome.Status {
-		case results.Done:
-			s.Done++
-		case results.Diverged:
-			s.Diverged++
-		case results.Failed:
-			s.Failed++
+		s.Interrupted++
+		if e.Saved {
+			s.Checkpointed++
+		}
+		if !e.Released {
+			s.Unreleased++
 		}
 	})
-	fin := *t
-	fin.Status, fin.Metrics, fin.Error = res.Outcome.Status, res.Outcome.Metrics, res.Outcome.Error
-	fin.Duration += dur
-	p.emit(Event{Kind: Finished, Worker: worker, Trial: &fin})
-	return true, nil
+	p.emit(e)
+	switch {
+	case ctx.Err() == nil:
+		// The run goes on, but this trial's checkpoint or outcome could
+		// not be written.
+		return false, errors.Join(cause, err)
+	case err != nil:
+		return false, err
+	}
+	return false, nil
+}
+
+// leaseLost reports that trial t is no longer this process's. The run goes
+// on unless ctx is done.
+func (p *Pool) leaseLost(ctx context.Context, worker int, t *results.Trial, err error, count func(func(*Stats))) (bool, error) {
+	count(func(s *Stats) { s.LeaseLost++ })
+	p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: err})
+	return ctx.Err() == nil, nil
 }
 
 // iterations returns the number of iterations trial t trains for (0 when
@@ -237,14 +357,38 @@ func (p *Pool) iterations(t *results.Trial) int {
 	return totalIterations(cfg, p.Data.Train.N)
 }
 
-func (p *Pool) hold(n int, on bool) {
+// hold records that this process holds trial n's lease, refreshed at now.
+func (p *Pool) hold(n int, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if on {
-		p.held[n] = true
-	} else {
-		delete(p.held, n)
+	p.held[n] = now
+}
+
+func (p *Pool) unhold(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.held, n)
+}
+
+// refresh records that the leases of the held trials ns were refreshed at
+// now.
+func (p *Pool) refresh(now time.Time, ns ...int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, n := range ns {
+		if at, ok := p.held[n]; ok && now.After(at) {
+			p.held[n] = now
+		}
 	}
+}
+
+// deadline returns when the pool stops retrying held trial n's writes: a
+// margin before its lease expires.
+func (p *Pool) deadline(n int) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at, ok := p.held[n]
+	return at.Add(p.ttl() - p.leaseMargin()), ok
 }
 
 // heartbeats refreshes the leases of the held trials every third of the
@@ -258,16 +402,49 @@ func (p *Pool) heartbeats(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+		p.heartbeat(ctx)
+	}
+}
+
+// heartbeat refreshes the leases of the held trials. While the database
+// is locked by another process it tries again with backoff, for as long as
+// one of those leases lasts; another failure waits for the next tick. A
+// lost lease shows when its trial next writes.
+func (p *Pool) heartbeat(ctx context.Context) {
+	b := newBackoff(p.ttl())
+	for retry := false; ; retry = true {
+		now := p.now()
+		var (
+			ns   []int
+			last time.Time // the latest deadline
+		)
 		p.mu.Lock()
-		var ns []int
-		for n := range p.held {
+		for n, at := range p.held {
 			ns = append(ns, n)
+			if dl := at.Add(p.ttl() - p.leaseMargin()); dl.After(last) {
+				last = dl
+			}
 		}
 		p.mu.Unlock()
-		if len(ns) > 0 {
-			// A failed heartbeat is retried at the next tick; a lost lease
-			// shows when the trial next checkpoints or finishes.
-			_ = p.Store.Heartbeat(ctx, p.Sweep, ns, p.Owner, p.now())
+		if len(ns) == 0 || retry && !now.Before(last) {
+			return
+		}
+		hctx, cancel := ctx, context.CancelFunc(func() {})
+		if retry {
+			hctx, cancel = context.WithTimeout(ctx, last.Sub(now))
+		}
+		err := p.Store.Heartbeat(hctx, p.Sweep, ns, p.Owner, now)
+		cancel()
+		if err == nil || errors.Is(err, results.ErrLeaseLost) {
+			p.refresh(now, ns...)
+			return
+		}
+		if !errors.Is(err, results.ErrLocked) {
+			return
+		}
+		d := b.wait()
+		if !now.Add(d).Before(last) || !sleep(ctx, d) {
+			return
 		}
 	}
 }

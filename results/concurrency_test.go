@@ -1,14 +1,16 @@
 package results
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -127,14 +129,18 @@ func TestEnsureSweepRace(t *testing.T) {
 // float64 with its SGD-momentum velocity.
 const checkpointSize = 2 * 39760 * 8
 
-// writeCheckpoints claims trials of sweep "g" and checkpoints them back to
-// back until stop is closed; it returns the number of checkpoints written.
-func writeCheckpoints(s *Store, o Owner, stop <-chan struct{}) (int, error) {
+// writeCheckpoints claims trial 1 of sweep "g" and checkpoints it back to
+// back (checkpoint i at epoch i) until stop is closed, calling started
+// once the first checkpoint is stored; it returns the number written.
+func writeCheckpoints(s *Store, o Owner, stop <-chan struct{}, started func()) (int, error) {
 	ctx := contextBackground()
 	data := make([]byte, checkpointSize)
 	tr, _, err := s.Claim(ctx, "g", o, time.Now(), nil)
 	if err != nil {
 		return 0, err
+	}
+	if tr.Number != 1 {
+		return 0, fmt.Errorf("claimed trial %d, want 1", tr.Number)
 	}
 	for i := 0; ; i++ {
 		select {
@@ -143,39 +149,101 @@ func writeCheckpoints(s *Store, o Owner, stop <-chan struct{}) (int, error) {
 		default:
 		}
 		data[i%len(data)]++
-		if err := s.SaveCheckpoint(ctx, "g", tr.Number, o, time.Now(), Checkpoint{Epoch: float64(i), Data: data}, history(i%20+1)); err != nil {
+		if err := s.SaveCheckpoint(ctx, "g", tr.Number, o, time.Now(), Checkpoint{Epoch: float64(i + 1), Data: data}, history(i%20+1)); err != nil {
 			return i, err
+		}
+		if i == 0 {
+			started()
 		}
 	}
 }
 
-// measureReads reads the leaderboard (Trials) and a trial with its history
-// n times while writes go on, and returns the latencies, sorted.
-func measureReads(t *testing.T, s *Store, n int) []time.Duration {
-	var lat []time.Duration
+// liveReads is what measureReads saw.
+type liveReads struct {
+	lat        []time.Duration // each read's latency, sorted
+	inWrite    int             // reads issued while a write transaction held the file
+	progressed int             // reads that saw a checkpoint newer than the read before
+}
+
+// inWrite probes the lock of the file open as probe until a write
+// transaction holds it (a write holds it exclusively, so a shared
+// non-blocking flock fails), at most tries times; it reports whether one
+// did. It waits on that event, the lock's state, not on time.
+func inWrite(t *testing.T, probe *os.File, tries int) bool {
+	for range tries {
+		err := syscall.Flock(int(probe.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return true
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Flock(int(probe.Fd()), syscall.LOCK_UN); err != nil {
+			t.Fatal(err)
+		}
+		runtime.Gosched()
+	}
+	return false
+}
+
+// measureReads reads the leaderboard (Trials) and trial 1 with its history
+// n times while another goroutine or process checkpoints trial 1 back to
+// back (writeCheckpoints, started). Each read is issued once a write
+// transaction is seen holding the file (inWrite), so it waits for that
+// write; it counts those reads, and the reads that found a newer
+// checkpoint than the read before (a write committed in between).
+func measureReads(t *testing.T, s *Store, n int) liveReads {
+	probe, err := os.Open(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	var r liveReads
+	last := 0.0
 	for i := range n {
+		if inWrite(t, probe, 10000) {
+			r.inWrite++
+		}
 		start := time.Now()
 		if _, err := s.Trials(t.Context(), "g", Filter{}); err != nil {
 			t.Fatalf("read %d during writes: %v", i, err)
 		}
-		if _, _, err := s.Trial(t.Context(), "g", 1); err != nil {
+		tr, _, err := s.Trial(t.Context(), "g", 1)
+		if err != nil {
 			t.Fatalf("read %d during writes: %v", i, err)
 		}
-		lat = append(lat, time.Since(start))
-		time.Sleep(5 * time.Millisecond)
+		r.lat = append(r.lat, time.Since(start))
+		if tr.Epoch < last {
+			t.Fatalf("read %d: checkpoint of epoch %v after one of epoch %v", i, tr.Epoch, last)
+		}
+		if tr.Epoch > last && i > 0 {
+			r.progressed++
+		}
+		last = tr.Epoch
 	}
-	slices.Sort(lat)
-	return lat
+	slices.Sort(r.lat)
+	return r
 }
 
-func reportLatency(t *testing.T, what string, lat []time.Duration, writes int) {
+// reportLatency logs the latencies and asserts that the reads overlapped
+// the writes: some were issued while a write transaction held the file
+// (and answered once it committed), and writes committed between reads.
+func reportLatency(t *testing.T, what string, r liveReads, writes int) {
+	lat := r.lat
 	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
-	t.Logf("%s: %d reads during %d checkpoint writes of %d KB: p50 %v, p90 %v, p99 %v, max %v",
-		what, len(lat), writes, checkpointSize/1000, p(0.5), p(0.9), p(0.99), lat[len(lat)-1])
+	t.Logf("%s: %d reads during %d checkpoint writes of %d KB: p50 %v, p90 %v, p99 %v, max %v; %d issued during a write transaction, %d after a newer checkpoint",
+		what, len(lat), writes, checkpointSize/1000, p(0.5), p(0.9), p(0.99), lat[len(lat)-1], r.inWrite, r.progressed)
 	// The figures are reported, not asserted: they follow the machine (a
 	// reader waits for at most the write transaction in flight, whose
 	// length is the disk's fsync time and the scheduler's). What is
-	// asserted is that every read answered without error.
+	// asserted is that every read answered without error, and that reads
+	// and writes did overlap.
+	if r.inWrite == 0 {
+		t.Errorf("no read was issued while a write transaction held the file")
+	}
+	if r.progressed == 0 {
+		t.Errorf("no write committed between two reads")
+	}
 }
 
 // TestLiveReadGoroutine: a reader answers, without error, while another
@@ -183,29 +251,37 @@ func reportLatency(t *testing.T, what string, lat []time.Duration, writes int) {
 func TestLiveReadGoroutine(t *testing.T) {
 	s := newTestStore(t)
 	mustSweep(t, s, "g", 24, 3)
-	stop := make(chan struct{})
 	var (
-		writes atomic.Int64
-		werr   error
-		wg     sync.WaitGroup
+		stop    = make(chan struct{})
+		started = make(chan struct{})
+		writes  int
+		werr    error
+		wg      sync.WaitGroup
 	)
 	wg.Go(func() {
-		n, err := writeCheckpoints(s, owner("writer"), stop)
-		writes.Store(int64(n))
-		werr = err
+		writes, werr = writeCheckpoints(s, owner("writer"), stop, func() { close(started) })
+		if werr != nil {
+			select {
+			case <-started:
+			default:
+				close(started)
+			}
+		}
 	})
-	time.Sleep(20 * time.Millisecond)
-	lat := measureReads(t, s, 100)
+	<-started
+	r := measureReads(t, s, 100)
 	close(stop)
 	wg.Wait()
 	if werr != nil {
 		t.Fatalf("writer failed: %v", werr)
 	}
-	reportLatency(t, "goroutine writer", lat, int(writes.Load()))
+	reportLatency(t, "goroutine writer", r, writes)
 }
 
 // TestLiveReadProcess: the same with the writer in another process (this
-// test binary, re-executed).
+// test binary, re-executed), which says "started" on its stdout after its
+// first checkpoint, and the number of checkpoints written when its stdin
+// closes.
 func TestLiveReadProcess(t *testing.T) {
 	if path := os.Getenv("RESULTS_TEST_WRITER"); path != "" {
 		return // the helper process's copy of this test: see TestMain
@@ -218,28 +294,19 @@ func TestLiveReadProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := bufio.NewReader(stdout)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the first checkpoint.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		tr, _, err := s.Trial(t.Context(), "g", 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tr.Epoch > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the writer process wrote nothing")
-		}
+	if line, err := out.ReadString('\n'); line != "started\n" {
+		t.Fatalf("the writer process said %q (%v), want started", line, err)
 	}
-	lat := measureReads(t, s, 100)
+	r := measureReads(t, s, 100)
 	stdin.Close() // tells the writer to stop
 	var writes int
 	if _, err := fmt.Fscan(out, &writes); err != nil {
@@ -248,13 +315,22 @@ func TestLiveReadProcess(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("writer process: %v", err)
 	}
-	reportLatency(t, "writer process", lat, writes)
+	reportLatency(t, "writer process", r, writes)
 }
 
-// TestMain runs the writer of TestLiveReadProcess when re-executed.
+// testHelpers are the helper processes tests re-execute this binary as:
+// each runs instead of the tests when its environment variable is set, and
+// is given its value.
+var testHelpers = map[string]func(arg string) int{
+	"RESULTS_TEST_WRITER": writerProcess, // TestLiveReadProcess
+}
+
+// TestMain runs a helper process when re-executed as one.
 func TestMain(m *testing.M) {
-	if path := os.Getenv("RESULTS_TEST_WRITER"); path != "" {
-		os.Exit(writerProcess(path))
+	for env, helper := range testHelpers {
+		if arg := os.Getenv(env); arg != "" {
+			os.Exit(helper(arg))
+		}
 	}
 	os.Exit(m.Run())
 }
@@ -271,7 +347,7 @@ func writerProcess(path string) int {
 		os.Stdin.Read(b[:]) // EOF when the parent closes it
 		close(stop)
 	}()
-	n, err := writeCheckpoints(s, owner("proc"+strconv.Itoa(os.Getpid())), stop)
+	n, err := writeCheckpoints(s, owner("proc"+strconv.Itoa(os.Getpid())), stop, func() { fmt.Println("started") })
 	fmt.Println(n)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "writer:", err)

@@ -1,6 +1,10 @@
 package results
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Sentinel errors. Every error of this package wraps at most one of them,
 // with the operation and its identifiers in front; test with errors.Is.
@@ -14,7 +18,9 @@ var (
 	ErrNoTrial = errors.New("no such trial")
 	// ErrLocked: another process held the database past Options.Timeout.
 	ErrLocked = errors.New("database is locked by another process")
-	// ErrCorrupt: the file is not a bbolt database, or a record has bad bytes.
+	// ErrCorrupt: the file is not a bbolt database, its pages are damaged,
+	// or a record has bad bytes. Such an error is a *CorruptError, whose
+	// text reads "corrupt results database FILE: what is wrong".
 	ErrCorrupt = errors.New("corrupt results database")
 	// ErrSchema: the file was written by a newer sweep, or is a bbolt file
 	// that is not a results database.
@@ -23,4 +29,53 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrNoWork: Claim found no claimable trial.
 	ErrNoWork = errors.New("no claimable trial")
+	// ErrDiskFull: a write failed for lack of room, on the device (ENOSPC)
+	// or under a file size limit (EFBIG: RLIMIT_FSIZE, the file system's
+	// largest file). The transaction was rolled back, so the database is
+	// as it was before the write; the error also wraps the system's.
+	ErrDiskFull = errors.New("disk full")
 )
+
+// CorruptError is the error of a method that found the database damaged:
+// the file's bbolt pages, or this package's buckets and records (see
+// schema.go). It wraps ErrCorrupt. Its text is "corrupt results database
+// FILE: PROBLEM", or a count followed by one problem a line when there are
+// several (Check reports every problem it finds).
+type CorruptError struct {
+	Path     string   // the file, as given to Open
+	Problems []string // what is wrong, each naming the sweep, trial and page concerned
+}
+
+func (e *CorruptError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: ", ErrCorrupt, e.Path)
+	switch len(e.Problems) {
+	case 0:
+		b.WriteString("damaged")
+	case 1:
+		b.WriteString(e.Problems[0])
+	default:
+		fmt.Fprintf(&b, "%d problems:", len(e.Problems))
+		for _, p := range e.Problems {
+			b.WriteString("\n\t")
+			b.WriteString(p)
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrCorrupt.
+func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+// corruption is a problem found inside a transaction, before the file's
+// path is at hand; the Store's boundary (Store.fail) turns it, and what
+// wraps it, into a *CorruptError. Its text is the problem alone.
+type corruption struct{ msg string }
+
+func (c *corruption) Error() string        { return c.msg }
+func (c *corruption) Is(target error) bool { return target == ErrCorrupt }
+
+// corruptf returns a corruption error described by format and args.
+func corruptf(format string, args ...any) error {
+	return &corruption{msg: fmt.Sprintf(format, args...)}
+}

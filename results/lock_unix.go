@@ -84,3 +84,9 @@ func retry(f func() error) error {
 		}
 	}
 }
+
+// unlockFile drops f's flock. Closing f is not enough where a memory map of
+// it remains: the map holds the open file, and so its lock.
+func unlockFile(f *os.File) {
+	_ = retry(func() error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) })
+}

@@ -21,20 +21,23 @@ func (s *Store) Running(ctx context.Context, sweep string) ([]Trial, error) {
 		}
 		c := st.open.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if Status(v) != Running {
-				continue
-			}
 			n, err := btoi(k)
 			if err != nil {
 				return err
+			}
+			if status := Status(v); !status.Valid() || status.Finished() {
+				return corruptf("sweep %q: the open index gives trial %d status %q", sweep, n, v)
+			} else if status != Running {
+				continue
 			}
 			t, err := st.trial(n)
 			if err != nil {
 				return err
 			}
-			if t.Status == Running {
-				out = append(out, *t)
+			if t.Status != Running {
+				return corruptf("sweep %q: the open index says trial %d is running, its record says %s", sweep, n, t.Status)
 			}
+			out = append(out, *t)
 		}
 		return nil
 	})

@@ -18,7 +18,9 @@ import (
 //	  "schema"                uint64 big-endian: schemaVersion
 //	sweeps                    bucket, one nested bucket per sweep, keyed by the sweep's name
 //	  <name>                  bucket
-//	    "sweep"               JSON of Sweep (without Spec and Canonical)
+//	    "sweep"               JSON of Sweep (without Spec and Canonical); records
+//	                          written before test_evaluations existed lack it
+//	                          (see Sweep.TestSetUses)
 //	    "spec"                raw bytes: the spec as written
 //	    "canonical"           raw bytes: search's canonical form of the spec
 //	    trials                bucket: trial number (uint64 big-endian) -> JSON of Trial
@@ -48,6 +50,19 @@ import (
 //
 // JSON records are decoded with encoding/json; any decoding failure is ErrCorrupt.
 // Large byte arrays (checkpoints, weights) are never inside JSON.
+//
+// Invariants (Check verifies them all): every sweep bucket holds its record,
+// naming it, spec, canonical form and the seven sub-buckets; trial numbers
+// are 1..N, each record has its key's number and a valid status; a running
+// trial, and only a running one, has a lease; keys maps each trial's key to
+// it and nothing else; open lists exactly the unfinished trials with their
+// status, done exactly the done trials with their metrics; histories,
+// checkpoints (of unfinished trials) and models (of done trials) belong to
+// existing trials and decode; Best and every test evaluation name a done
+// trial, Best the latest evaluation.
+//
+// Below the buckets lies bbolt's own page format, which bboltfile.go reads
+// to check a file before bbolt maps it.
 
 // schemaVersion is the layout this code reads and writes. A file with a
 // higher version is refused with ErrSchema.
@@ -83,11 +98,11 @@ func itob(n int) []byte {
 // btoi decodes a trial-number key or value.
 func btoi(b []byte) (int, error) {
 	if len(b) != 8 {
-		return 0, fmt.Errorf("%w: trial number of %d bytes", ErrCorrupt, len(b))
+		return 0, corruptf("trial number of %d bytes", len(b))
 	}
 	v := binary.BigEndian.Uint64(b)
 	if v > math.MaxInt32 {
-		return 0, fmt.Errorf("%w: trial number %d out of range", ErrCorrupt, v)
+		return 0, corruptf("trial number %d out of range", v)
 	}
 	return int(v), nil
 }
@@ -102,7 +117,7 @@ func encodeDone(m Metrics) []byte {
 
 func decodeDone(b []byte) (valAcc, valLoss float64, err error) {
 	if len(b) != 16 {
-		return 0, 0, fmt.Errorf("%w: done index entry of %d bytes", ErrCorrupt, len(b))
+		return 0, 0, corruptf("done index entry of %d bytes", len(b))
 	}
 	return math.Float64frombits(binary.BigEndian.Uint64(b[:8])), math.Float64frombits(binary.BigEndian.Uint64(b[8:])), nil
 }
@@ -124,18 +139,27 @@ func encodeHistory(h []Epoch) []byte {
 	return b
 }
 
-// decodeHistory decodes a history; the result does not alias b.
-func decodeHistory(b []byte) ([]Epoch, error) {
+// historyRows checks a history encoding and returns its rows and their number.
+func historyRows(b []byte) ([]byte, uint64, error) {
 	if len(b) == 0 || b[0] != encodingV1 {
-		return nil, fmt.Errorf("%w: history: unknown encoding", ErrCorrupt)
+		return nil, 0, corruptf("history: unknown encoding")
 	}
 	n, k := binary.Uvarint(b[1:])
 	if k <= 0 {
-		return nil, fmt.Errorf("%w: history: bad length", ErrCorrupt)
+		return nil, 0, corruptf("history: bad length")
 	}
 	b = b[1+k:]
 	if uint64(len(b))%historyRow != 0 || uint64(len(b))/historyRow != n {
-		return nil, fmt.Errorf("%w: history: %d rows announced, %d bytes of rows", ErrCorrupt, n, len(b))
+		return nil, 0, corruptf("history: %d rows announced, %d bytes of rows", n, len(b))
+	}
+	return b, n, nil
+}
+
+// decodeHistory decodes a history; the result does not alias b.
+func decodeHistory(b []byte) ([]Epoch, error) {
+	b, n, err := historyRows(b)
+	if err != nil {
+		return nil, err
 	}
 	h := make([]Epoch, n)
 	f := func(i int) float64 { return math.Float64frombits(binary.BigEndian.Uint64(b[i*8:])) }
@@ -162,7 +186,7 @@ func encodeCheckpoint(ck Checkpoint) []byte {
 // decodeCheckpoint decodes a checkpoint; the result does not alias b.
 func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 	if len(b) < 17 || b[0] != encodingV1 {
-		return nil, fmt.Errorf("%w: checkpoint: bad header", ErrCorrupt)
+		return nil, corruptf("checkpoint: bad header")
 	}
 	return &Checkpoint{
 		Epoch:     math.Float64frombits(binary.BigEndian.Uint64(b[1:])),
@@ -241,7 +265,7 @@ func (r *modelReader) uvarint(max uint64) uint64 {
 	}
 	v, k := binary.Uvarint(r.b)
 	if k <= 0 || v > max {
-		r.err = fmt.Errorf("%w: model: bad integer", ErrCorrupt)
+		r.err = corruptf("model: bad integer")
 		return 0
 	}
 	r.b = r.b[k:]
@@ -251,7 +275,7 @@ func (r *modelReader) uvarint(max uint64) uint64 {
 func (r *modelReader) bytes() []byte {
 	n := r.uvarint(math.MaxInt32)
 	if r.err == nil && n > uint64(len(r.b)) {
-		r.err = fmt.Errorf("%w: model: %d bytes announced, %d left", ErrCorrupt, n, len(r.b))
+		r.err = corruptf("model: %d bytes announced, %d left", n, len(r.b))
 	}
 	if r.err != nil {
 		return nil
@@ -264,7 +288,7 @@ func (r *modelReader) bytes() []byte {
 // decodeModel decodes a model; the result does not alias b.
 func decodeModel(b []byte) (*Model, error) {
 	if len(b) == 0 || b[0] != encodingV1 {
-		return nil, fmt.Errorf("%w: model: unknown encoding", ErrCorrupt)
+		return nil, corruptf("model: unknown encoding")
 	}
 	r := &modelReader{b: b[1:]}
 	n := r.uvarint(uint64(len(b))) // each tensor takes at least one byte
@@ -279,13 +303,13 @@ func decodeModel(b []byte) (*Model, error) {
 		t.Data = append([]byte(nil), r.bytes()...)
 		if r.err == nil {
 			if err := checkTensor(&t); err != nil {
-				r.err = fmt.Errorf("%w: model: %v", ErrCorrupt, err)
+				r.err = corruptf("model: %v", err)
 			}
 		}
 		m.Tensors = append(m.Tensors, t)
 	}
 	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%w: model: %d trailing bytes", ErrCorrupt, len(r.b))
+		r.err = corruptf("model: %d trailing bytes", len(r.b))
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -298,7 +322,7 @@ func encodeSchema(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v
 
 func decodeSchema(b []byte) (uint64, error) {
 	if len(b) != 8 {
-		return 0, fmt.Errorf("%w: schema version of %d bytes", ErrCorrupt, len(b))
+		return 0, corruptf("schema version of %d bytes", len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
 }
@@ -338,11 +362,14 @@ func putBlob(b *bolt.Bucket, n int, data []byte) error {
 func getBlob(b *bolt.Bucket, n int) ([]byte, error) {
 	c := b.Cursor()
 	k, v := c.Seek(blobKey(n, 0))
-	if k == nil || !bytes.Equal(k, blobKey(n, 0)) {
+	if k == nil || !bytes.HasPrefix(k, itob(n)) {
 		return nil, nil
 	}
+	if !bytes.Equal(k, blobKey(n, 0)) {
+		return nil, corruptf("blob of trial %d: chunk %x without a header chunk", n, k)
+	}
 	if len(v) != 8 || binary.BigEndian.Uint64(v) > maxBlob {
-		return nil, fmt.Errorf("%w: blob of trial %d: bad header", ErrCorrupt, n)
+		return nil, corruptf("blob of trial %d: bad header", n)
 	}
 	total := int(binary.BigEndian.Uint64(v))
 	out := make([]byte, 0, min(total, 1<<26))
@@ -350,15 +377,79 @@ func getBlob(b *bolt.Bucket, n int) ([]byte, error) {
 	i := 1
 	for k, v = c.Next(); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if len(k) != 12 || int(binary.BigEndian.Uint32(k[8:])) != i || len(out)+len(v) > total {
-			return nil, fmt.Errorf("%w: blob of trial %d: bad chunk %x", ErrCorrupt, n, k)
+			return nil, corruptf("blob of trial %d: bad chunk %x", n, k)
 		}
 		out = append(out, v...)
 		i++
 	}
 	if len(out) != total {
-		return nil, fmt.Errorf("%w: blob of trial %d: %d of %d bytes", ErrCorrupt, n, len(out), total)
+		return nil, corruptf("blob of trial %d: %d of %d bytes", n, len(out), total)
 	}
 	return out, nil
+}
+
+// blobInfo is what a check learns of one blob without copying it whole.
+type blobInfo struct {
+	n     int    // the trial
+	total int    // its length, from its header chunk
+	head  []byte // a copy of its first bytes (up to 64): enough for a checkpoint's header
+	err   error  // what is wrong with its chunks, if anything
+}
+
+// scanBlobs walks the blobs of b in key order and checks each: a header
+// chunk, then chunks 1, 2, ... whose lengths add up to the header's.
+func scanBlobs(b *bolt.Bucket) []blobInfo {
+	var (
+		out       []blobInfo
+		cur       *blobInfo
+		got, next int
+	)
+	finish := func() {
+		if cur != nil {
+			if cur.err == nil && got != cur.total {
+				cur.err = corruptf("blob of trial %d: %d of %d bytes", cur.n, got, cur.total)
+			}
+			out = append(out, *cur)
+			cur = nil
+		}
+	}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		n, err := btoi(k[:min(len(k), 8)])
+		if err != nil || len(k) != 12 || v == nil {
+			finish()
+			out = append(out, blobInfo{n: -1, err: corruptf("blob key %x", k)})
+			continue
+		}
+		i := int(binary.BigEndian.Uint32(k[8:]))
+		if cur == nil || n != cur.n {
+			finish()
+			cur, got, next = &blobInfo{n: n}, 0, 1
+			switch {
+			case i != 0:
+				cur.err = corruptf("blob of trial %d: chunk %d without a header chunk", n, i)
+			case len(v) != 8 || binary.BigEndian.Uint64(v) > maxBlob:
+				cur.err = corruptf("blob of trial %d: bad header", n)
+			default:
+				cur.total = int(binary.BigEndian.Uint64(v))
+			}
+			continue
+		}
+		if cur.err != nil {
+			continue
+		}
+		if i != next || got+len(v) > cur.total {
+			cur.err = corruptf("blob of trial %d: bad chunk %d", n, i)
+			continue
+		}
+		if i == 1 {
+			cur.head = bytes.Clone(v[:min(len(v), 64)])
+		}
+		got += len(v)
+		next++
+	}
+	finish()
+	return out
 }
 
 // deleteBlob deletes trial n's blob from b, if any.
@@ -382,7 +473,7 @@ func blobNumbers(b *bolt.Bucket) ([]int, error) {
 	var ns []int
 	err := b.ForEach(func(k, _ []byte) error {
 		if len(k) != 12 {
-			return fmt.Errorf("%w: blob key %x", ErrCorrupt, k)
+			return corruptf("blob key %x", k)
 		}
 		if binary.BigEndian.Uint32(k[8:]) == 0 {
 			n, err := btoi(k[:8])

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -566,22 +567,21 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := filepath.Join(t.TempDir(), "held")
 	// --close: only flock itself holds the lock, not the command it runs,
-	// so killing its process group releases it.
-	cmd := exec.Command("flock", "--exclusive", "--close", s.Path(), "sh", "-c", "touch "+held+"; exec sleep 60")
+	// so killing its process group releases it. The command runs once the
+	// lock is held, and says so.
+	cmd := exec.Command("flock", "--exclusive", "--close", s.Path(), "sh", "-c", "echo held; exec sleep 60")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("flock(1) (util-linux): %v", err)
 	}
 	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(held); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("flock(1) did not take the lock")
-		}
+	if line, err := bufio.NewReader(out).ReadString('\n'); line != "held\n" {
+		t.Fatalf("flock(1) did not take the lock: %q, %v", line, err)
 	}
 	_, err = OpenExisting(s.Path(), Options{Timeout: 200 * time.Millisecond})
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), s.Path()) {

@@ -52,7 +52,7 @@ func (s *Store) Sweeps(ctx context.Context, now time.Time, staleAfter time.Durat
 		c := tx.Bucket(bucketSweeps).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if v != nil {
-				continue
+				return corruptf("the sweeps bucket holds a plain value under %q", k)
 			}
 			st, err := getSweep(tx, string(k))
 			if err != nil {
@@ -79,10 +79,16 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 	}
 	sum := Summary{Name: st.name, Created: sw.Created}
 	err = st.trials.ForEach(func(k, v []byte) error {
+		n, err := btoi(k)
+		if err != nil {
+			return err
+		}
+		if n != sum.Total+1 {
+			return corruptf("sweep %q: trial numbers jump from %d to %d", st.name, sum.Total, n)
+		}
 		var r summaryRecord
 		if err := json.Unmarshal(v, &r); err != nil {
-			n, _ := btoi(k)
-			return fmt.Errorf("%w: sweep %q trial %d record: %v", ErrCorrupt, st.name, n, err)
+			return corruptf("sweep %q trial %d record: %v", st.name, n, err)
 		}
 		sum.Total++
 		switch r.Status {
@@ -103,6 +109,8 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 			sum.Pruned++
 		case Interrupted:
 			sum.Interrupted++
+		default:
+			return corruptf("sweep %q trial %d record: status %q is not a status", st.name, n, r.Status)
 		}
 		return nil
 	})
@@ -128,6 +136,11 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 // given trial; every other field is reset). It returns the numbers added.
 // All of it is one transaction, so concurrent calls never duplicate a key.
 //
+// It is a run's first write, so it first checks the whole file, as Check
+// does, in the same transaction, and refuses a file that fails the check
+// (ErrCorrupt, listing every problem): a run never writes into a damaged
+// file. That costs what Check costs (BenchmarkCheck), once a run.
+//
 // sw.Metric "" means "val_acc"; sw.Keep 0 means DefaultKeep.
 func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (added []int, err error) {
 	op := fmt.Sprintf("ensure sweep %q", sw.Name)
@@ -151,8 +164,13 @@ func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (adde
 		}
 	}
 	now := time.Now()
-	err = s.update(ctx, op, func(tx *bolt.Tx) error {
+	// A run's first write: the whole file is checked first, in the same
+	// transaction, and a damaged file refused (see CheckWritable).
+	err = s.do(ctx, op, access{write: true, walk: true}, func(tx *bolt.Tx) error {
 		added = added[:0]
+		if err := checkTx(tx); err != nil {
+			return err
+		}
 		root := tx.Bucket(bucketSweeps)
 		b := root.Bucket([]byte(sw.Name))
 		if b == nil {
@@ -168,7 +186,7 @@ func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (adde
 			if sw.Created.IsZero() {
 				sw.Created = now
 			}
-			sw.Best = nil
+			sw.Best, sw.Evaluations = nil, nil
 		}
 		st, err := getSweep(tx, sw.Name)
 		if err != nil {
@@ -179,7 +197,7 @@ func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (adde
 			if err != nil {
 				return err
 			}
-			sw.Created, sw.Best = old.Created, old.Best
+			sw.Created, sw.Best, sw.Evaluations = old.Created, old.Best, old.Evaluations
 		}
 		if err := st.putSweep(&sw); err != nil {
 			return err
@@ -226,8 +244,10 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// SetBest records b as the sweep's selected best trial and sets that
-// trial's TestAcc to b.TestAcc.
+// SetBest records b as the sweep's selected best trial, appends it to the
+// sweep's Evaluations (each call is a use of the test set, even of the
+// same trial again: the caller is expected not to make that call), and
+// sets that trial's TestAcc to b.TestAcc.
 func (s *Store) SetBest(ctx context.Context, sweep string, b Best) error {
 	return s.update(ctx, fmt.Sprintf("set best trial %d of sweep %q", b.Trial, sweep), func(tx *bolt.Tx) error {
 		st, err := getSweep(tx, sweep)
@@ -242,6 +262,11 @@ func (s *Store) SetBest(ctx context.Context, sweep string, b Best) error {
 		if err != nil {
 			return err
 		}
+		if len(sw.Evaluations) == 0 && sw.Best != nil {
+			// A record from before evaluations were recorded: its one.
+			sw.Evaluations = []Best{*sw.Best}
+		}
+		sw.Evaluations = append(sw.Evaluations, b)
 		sw.Best = &b
 		if err := st.putSweep(sw); err != nil {
 			return err

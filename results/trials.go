@@ -325,11 +325,16 @@ func (s *Store) Trials(ctx context.Context, sweep string, f Filter) ([]Trial, er
 		}
 		out = make([]Trial, 0, last)
 		c := st.trials.Cursor()
+		prev := 0
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			n, err := btoi(k)
 			if err != nil {
 				return err
 			}
+			if n != prev+1 {
+				return corruptf("sweep %q: trial numbers jump from %d to %d", sweep, prev, n)
+			}
+			prev = n
 			t, err := decodeTrial(sweep, n, v)
 			if err != nil {
 				return err
@@ -393,7 +398,15 @@ func (s *Store) Model(ctx context.Context, sweep string, number int) (*Model, er
 			return err
 		}
 		if v == nil {
-			kept, _ := blobNumbers(st.models)
+			// Check the listing before saying so: a damaged page can make
+			// the lookup miss the weights.
+			kept, err := blobNumbers(st.models)
+			if err != nil {
+				return err
+			}
+			if slices.Contains(kept, number) {
+				return corruptf("weights of sweep %q trial %d are in the file, but looking them up misses them", sweep, number)
+			}
 			if len(kept) == 0 {
 				return fmt.Errorf("%w: weights of trial %d were not kept (no weights are kept)", ErrNotFound, number)
 			}

@@ -85,7 +85,12 @@ type Sweep struct {
 	Metric    string    `json:"metric"` // "val_acc" | "val_loss"
 	Keep      int       `json:"keep"`   // models kept; 0 means DefaultKeep
 	Created   time.Time `json:"created"`
-	Best      *Best     `json:"best,omitempty"` // nil until a best trial is selected
+	Best      *Best     `json:"best,omitempty"` // nil until a best trial is selected; the latest of Evaluations
+	// Evaluations are every test-set evaluation of the sweep, oldest first,
+	// one per SetBest (an extended sweep that selects a new best trial has
+	// used its test set again). A record written before they were recorded
+	// has Best and no Evaluations: see TestSetUses.
+	Evaluations []Best `json:"test_evaluations,omitempty"`
 }
 
 // DefaultKeep is the number of models kept when Sweep.Keep is 0.
@@ -93,6 +98,16 @@ const DefaultKeep = 3
 
 // Maximize reports whether the sweep's metric is maximised (anything but val_loss).
 func (sw *Sweep) Maximize() bool { return sw.Metric != "val_loss" }
+
+// TestSetUses is how many times the sweep's test set has been used: the
+// number of Evaluations, or 1 for a record that has Best without them (it
+// was written before evaluations were recorded, and counts its one).
+func (sw *Sweep) TestSetUses() int {
+	if len(sw.Evaluations) == 0 && sw.Best != nil {
+		return 1
+	}
+	return len(sw.Evaluations)
+}
 
 // Best is the selected best trial of a sweep and its test-set evaluation.
 type Best struct {

@@ -21,6 +21,7 @@ type bestRecord struct {
 	Final      bool     `json:"final"`
 	Metric     string   `json:"metric"`     // the selection metric
 	Unfinished int      `json:"unfinished"` // trials not finished yet
+	TestUses   int      `json:"test_uses"`  // times the test set was evaluated for this sweep
 	TestLoss   *float64 `json:"test_loss,omitempty"`
 	*trialRecord
 }
@@ -59,28 +60,34 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(trials) > 0 && trials[0].Status == results.Done {
 		top = &trials[0]
 	}
+	sel := selected(sw, trials)
 	switch {
 	case rec.Unfinished > 0:
 		// No selection before the sweep ends: the leader may still change.
 	case top == nil:
 		fmt.Fprintf(stderr, "sweep best: no trial of sweep %q finished training (%s)\n", name, strings.TrimPrefix(countsLine(name, trials), fmt.Sprintf("sweep %q: ", name)))
 		return exitRuntime
-	case sw.Best == nil || sw.Best.Trial != top.Number:
-		// Finished, and its test accuracy not recorded yet: evaluate once.
+	case sel == nil:
+		// Finished, and its leader's test accuracy not recorded yet:
+		// evaluate once.
 		fmt.Fprintf(stderr, "sweep best: evaluating trial %d on the test set (once; the result is recorded)\n", top.Number)
 		best, bt, err := selectBest(ctx, st, sw)
 		if err != nil {
 			return fail(stderr, "best", err)
 		}
-		sw.Best, top = best, bt
+		if sw, err = st.Sweep(ctx, name); err != nil { // with the evaluation recorded
+			return fail(stderr, "best", err)
+		}
+		sel, top = best, bt
 	}
 	if top != nil {
 		r := newRecord(top, 0)
 		rec.trialRecord = &r
 	}
-	if rec.Unfinished == 0 && sw.Best != nil {
+	rec.TestUses = sw.TestSetUses()
+	if sel != nil {
 		rec.Final = true
-		rec.TestLoss = finite(sw.Best.TestLoss, true)
+		rec.TestLoss = finite(sel.TestLoss, true)
 	}
 	if *format == "json" {
 		if err := writeJSON(stdout, rec); err != nil {
@@ -88,7 +95,7 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if err := writeBest(stdout, sw, trials, top, rec); err != nil {
+	if err := writeBest(stdout, sw, sel, trials, top, rec); err != nil {
 		return fail(stderr, "best", err)
 	}
 	return exitOK
@@ -108,7 +115,7 @@ func selectBest(ctx context.Context, st *results.Store, sw *results.Sweep) (*res
 	return trial.SelectBest(ctx, st, sw.Name, ds)
 }
 
-func writeBest(w io.Writer, sw *results.Sweep, trials []results.Trial, top *results.Trial, rec bestRecord) error {
+func writeBest(w io.Writer, sw *results.Sweep, sel *results.Best, trials []results.Trial, top *results.Trial, rec bestRecord) error {
 	if rec.Unfinished > 0 {
 		fmt.Fprintf(w, "sweep %q is not finished: %d of %d trials have not finished, so no best trial is selected yet.\n",
 			sw.Name, rec.Unfinished, len(trials))
@@ -126,11 +133,14 @@ func writeBest(w io.Writer, sw *results.Sweep, trials []results.Trial, top *resu
 	tb.add("params", humanParams(top.Params))
 	tb.add("val_acc", fmt.Sprintf("%s  (val_loss %s)", metric(top.ValAcc), metric(top.ValLoss)))
 	if rec.Final {
-		tb.add("test_acc", fmt.Sprintf("%s  (test_loss %s)", metric(sw.Best.TestAcc), metric(sw.Best.TestLoss)))
+		tb.add("test_acc", fmt.Sprintf("%s  (test_loss %s)", metric(sel.TestAcc), metric(sel.TestLoss)))
 	}
 	tb.add("train_acc", metric(top.TrainAcc))
 	tb.add("trained", fmt.Sprintf("%d iterations, %s epochs, %s", top.Iterations, human(math2(top.Epochs)), seconds(top.Duration)))
 	tb.add("seed", fmt.Sprint(top.Seed))
+	if rec.TestUses > 0 {
+		tb.add("test set", fmt.Sprintf("used %s for this sweep%s", times(rec.TestUses), testUsesWhy(rec.TestUses)))
+	}
 	if err := tb.write(w, "  "); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,10 +27,11 @@ type display struct {
 	total    int
 	maximize bool
 
-	mu       sync.Mutex
-	finished int
-	best     *results.Trial
-	bestLine atomic.Pointer[string] // what the overall bar says of the best
+	mu        sync.Mutex
+	finished  int
+	lastRetry time.Time // when a Retrying event was last shown
+	best      *results.Trial
+	bestLine  atomic.Pointer[string] // what the overall bar says of the best
 
 	p       *mpb.Progress // nil when out is not a terminal
 	overall *mpb.Bar
@@ -140,10 +142,21 @@ func (d *display) event(e trial.Event) {
 			d.overall.Increment()
 		}
 	case trial.LeaseLost:
-		line = fmt.Sprintf("trial %d was reclaimed by another process (this one missed its heartbeats): left to it\n", e.Trial.Number)
+		if errors.Is(e.Err, trial.ErrLeaseExpired) {
+			line = fmt.Sprintf("trial %d: its lease expired while the database was locked by another process: left to the next run\n", e.Trial.Number)
+		} else {
+			line = fmt.Sprintf("trial %d was reclaimed by another process (this one missed its heartbeats): left to it\n", e.Trial.Number)
+		}
 		d.stopWorker(e.Worker)
+	case trial.Retrying:
+		// Rate-limited: a lock held for a minute would print a line per
+		// retry.
+		if now := time.Now(); now.Sub(d.lastRetry) >= 10*time.Second {
+			d.lastRetry = now
+			line = fmt.Sprintf("the database is locked by another process: retrying (%v)\n", firstLine(errorText(e.Err)))
+		}
 	case trial.Interrupted:
-		line = fmt.Sprintf("trial %d interrupted at its last checkpoint\n", e.Trial.Number)
+		line = interruptedLine(e)
 		d.stopWorker(e.Worker)
 	}
 	if line != "" {
@@ -198,6 +211,29 @@ func (d *display) close() {
 		d.overall.Abort(false)
 	}
 	d.p.Wait()
+}
+
+// interruptedLine says what the store holds of an interrupted trial: where
+// it resumes from, and whether it could be given back.
+func interruptedLine(e trial.Event) string {
+	n := e.Trial.Number
+	var s string
+	if e.Saved {
+		s = fmt.Sprintf("trial %d interrupted: it resumes from its checkpoint at epoch %s (iteration %d)", n, human(math2(e.SavedEpoch)), e.SavedIteration)
+	} else {
+		s = fmt.Sprintf("trial %d interrupted before its first checkpoint: it starts again from scratch", n)
+	}
+	if !e.Released {
+		s += fmt.Sprintf("; it could not be marked interrupted (%s) and shows as running until the next run reclaims it", firstLine(errorText(e.Err)))
+	}
+	return s + "\n"
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
 }
 
 // trialLine is the plain line of a finished trial.

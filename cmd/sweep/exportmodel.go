@@ -147,8 +147,8 @@ func defaultModelTrial(ctx context.Context, st *results.Store, name string, stde
 		return 0, err
 	}
 	results.Rank(trials, sw.Maximize())
-	if sw.Best != nil && len(trials) > 0 && trials[0].Number == sw.Best.Trial {
-		return sw.Best.Trial, nil
+	if sel := selected(sw, trials); sel != nil {
+		return sel.Trial, nil
 	}
 	if len(trials) == 0 || trials[0].Status != results.Done {
 		return 0, fmt.Errorf("no trial of sweep %q has finished training, so none has weights", name)

@@ -232,11 +232,30 @@ func paramNames(trials []results.Trial) []string {
 	return names
 }
 
-// writeLeaderboard writes trials (already ranked) as an aligned table with a
-// column per searched parameter; the selected best is marked with *.
-// Metrics are shown for trials trained to an outcome, "-" otherwise;
-// test_acc only exists for the selected best.
-func writeLeaderboard(w io.Writer, trials []results.Trial, sw *results.Sweep) error {
+// selected is the one notion of a sweep's selected best trial that every
+// command uses: the recorded selection while it stands, that is while the
+// sweep has no unfinished trial and the selected trial still leads on the
+// validation metric. ranked is every trial of the sweep, ranked. An
+// extended sweep's earlier selection does not stand until the sweep has
+// finished again (its leader may change; then `best` selects anew).
+func selected(sw *results.Sweep, ranked []results.Trial) *results.Best {
+	if sw.Best == nil || len(ranked) == 0 || ranked[0].Number != sw.Best.Trial {
+		return nil
+	}
+	for _, t := range ranked {
+		if !t.Status.Finished() {
+			return nil
+		}
+	}
+	return sw.Best
+}
+
+// writeLeaderboard writes trials as an aligned table with a column per
+// searched parameter; the selected best (sel, nil when none) is marked
+// with *. Metrics are shown for trials trained to an outcome, "-"
+// otherwise; test_acc exists for trials that were evaluated on the test
+// set (the selected best, and earlier selections of an extended sweep).
+func writeLeaderboard(w io.Writer, trials []results.Trial, sel *results.Best) error {
 	var tb table
 	tb.col("rank", true)
 	tb.col("trial", true)
@@ -259,7 +278,7 @@ func writeLeaderboard(w io.Writer, trials []results.Trial, sw *results.Sweep) er
 	tb.col("time", true)
 	for i, t := range trials {
 		mark := ""
-		if sw.Best != nil && sw.Best.Trial == t.Number {
+		if sel != nil && sel.Trial == t.Number {
 			mark = "*"
 		}
 		row := []string{strconv.Itoa(i + 1), mark + strconv.Itoa(t.Number), string(t.Status)}
@@ -306,4 +325,31 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// times says "once", "twice" or "n times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return strconv.Itoa(n) + " times"
+}
+
+// testUsesWhy explains a test set used more than once.
+func testUsesWhy(n int) string {
+	if n > 1 {
+		return " (an extended sweep selected a new best: each selection was evaluated on the test set)"
+	}
+	return ""
+}
+
+// testUses is the leaderboard's note of how often the test set was used.
+func testUses(sw *results.Sweep) string {
+	if n := sw.TestSetUses(); n > 0 {
+		return "; test set used " + times(n) + " for this sweep"
+	}
+	return ""
 }

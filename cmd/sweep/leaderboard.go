@@ -109,6 +109,7 @@ func board(ctx context.Context, st *results.Store, name string, o boardOptions, 
 		finished = finished && t.Status.Finished()
 	}
 	results.Rank(all, sw.Maximize())
+	sel := selected(sw, all)
 	if o.sort != "" {
 		if err := sortTrials(all, o.sort, paramNames(all)); err != nil {
 			return false, err
@@ -132,11 +133,14 @@ func board(ctx context.Context, st *results.Store, name string, o boardOptions, 
 		fmt.Fprintln(w, "no trial matches")
 		return finished, nil
 	}
-	if err := writeLeaderboard(w, shown, sw); err != nil {
+	if err := writeLeaderboard(w, shown, sel); err != nil {
 		return false, err
 	}
-	if b := sw.Best; b != nil {
-		fmt.Fprintf(w, "* selected best: trial %d, val_acc %s, test_acc %s\n", b.Trial, metric(b.ValAcc), metric(b.TestAcc))
+	switch {
+	case sel != nil:
+		fmt.Fprintf(w, "* selected best: trial %d, val_acc %s, test_acc %s%s\n", sel.Trial, metric(sel.ValAcc), metric(sel.TestAcc), testUses(sw))
+	case sw.Best != nil:
+		fmt.Fprintf(w, "no trial is selected now: the sweep changed since trial %d was (test_acc %s)%s\n", sw.Best.Trial, metric(sw.Best.TestAcc), testUses(sw))
 	}
 	return finished, nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/results"
@@ -53,6 +54,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	st, err := results.Open(db, results.Options{})
+	if err == nil {
+		// Refuse a damaged file before anything is loaded or written.
+		err = st.CheckWritable(ctx)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
@@ -88,6 +93,9 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	st, err := results.OpenExisting(db, results.Options{})
+	if err == nil {
+		err = st.CheckWritable(ctx)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
@@ -165,14 +173,53 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []by
 
 	if runErr != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "\n%s: %d trial(s) checkpointed. Resume with:\n  sweep resume %s --db %s\n",
-				stopReason(ctx), stats.Interrupted, shellQuote(spec.Name), shellQuote(st.Path()))
+			fmt.Fprintf(stderr, "\n%s: %s. Resume with:\n  sweep resume %s --db %s\n",
+				stopReason(ctx), interruptedSummary(stats), shellQuote(spec.Name), shellQuote(st.Path()))
 			return interruptedCode(ctx)
 		}
 		fmt.Fprintf(stderr, "sweep: %v\n", runErr)
+		if stats.Interrupted > 0 {
+			fmt.Fprintf(stderr, "sweep: %s. When the problem is fixed, resume with:\n  sweep resume %s --db %s\n",
+				interruptedSummary(stats), shellQuote(spec.Name), shellQuote(st.Path()))
+		}
 		return exitCode(runErr)
 	}
 	return finish(ctx, st, spec.Name, ds, stdout, stderr)
+}
+
+// interruptedSummary says what the store holds of the trials a run
+// stopped: "2 trials interrupted, 1 from its checkpoint, 1 from scratch".
+func interruptedSummary(s trial.Stats) string {
+	if s.Interrupted == 0 {
+		return "no trial was running"
+	}
+	msg := fmt.Sprintf("%s interrupted", trials(s.Interrupted))
+	var parts []string
+	if s.Checkpointed > 0 {
+		parts = append(parts, fmt.Sprintf("%d resume%s from a checkpoint", s.Checkpointed, verbS(s.Checkpointed)))
+	}
+	if n := s.Interrupted - s.Checkpointed; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d start%s from scratch", n, verbS(n)))
+	}
+	if s.Unreleased > 0 {
+		parts = append(parts, fmt.Sprintf("%d could not be marked interrupted and show%s as running until a run reclaims %s", s.Unreleased, verbS(s.Unreleased), pronoun(s.Unreleased)))
+	}
+	return msg + ": " + strings.Join(parts, ", ")
+}
+
+// verbS is a present-tense verb's s: "1 resumes", "2 resume".
+func verbS(n int) string {
+	if n == 1 {
+		return "s"
+	}
+	return ""
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 // testHookEvent, when a test's child process sets it (see TestMain), sees
@@ -251,7 +298,7 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, countsLine(name, ts))
 	results.Rank(ts, sw.Maximize())
-	writeLeaderboard(stdout, ts[:min(5, len(ts))], sw)
+	writeLeaderboard(stdout, ts[:min(5, len(ts))], selected(sw, ts))
 	if best != nil {
 		chosen := ""
 		if !sw.Maximize() {

@@ -37,7 +37,8 @@ type leaseRecord struct {
 	Owner     string    `json:"owner"` // host:pid
 	Claimed   time.Time `json:"claimed"`
 	Heartbeat time.Time `json:"heartbeat"`
-	Live      bool      `json:"live"` // the owner still runs it
+	Live      bool      `json:"live"`    // the owner still holds the lease: fresh heartbeat, or a live process on this host
+	Process   string    `json:"process"` // what is known of the owner's process: alive, stopped, gone, unknown (another host)
 }
 
 // showRecord is `show --format json`.
@@ -82,8 +83,10 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var lease *leaseRecord
 	if t.Status == results.Running && t.Lease != nil {
 		l := t.Lease
-		live := !trial.Staleness(trial.Self(), clock(), trial.DefaultLeaseTTL)(*l)
-		lease = &leaseRecord{Owner: l.Owner.String(), Claimed: l.Claimed.UTC(), Heartbeat: l.Heartbeat.UTC(), Live: live}
+		self := trial.Self()
+		live := !trial.Staleness(self, clock(), trial.DefaultLeaseTTL)(*l)
+		lease = &leaseRecord{Owner: l.Owner.String(), Claimed: l.Claimed.UTC(), Heartbeat: l.Heartbeat.UTC(), Live: live,
+			Process: trial.OwnerState(self, l.Owner).String()}
 	}
 	if *format == "json" {
 		r := showRecord{trialRecord: newRecord(t, 0), Lease: lease, Stack: t.Stack, History: make([]epochRecord, len(hist))}
@@ -137,12 +140,8 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	kv("status", status)
 	if lease != nil {
 		ago := seconds(clock().Sub(lease.Heartbeat).Seconds())
-		state := "alive"
-		if !lease.Live {
-			state = "stale: its process is gone; the next run reclaims the trial"
-		}
 		kv("owner", lease.Owner+" since "+stamp(lease.Claimed))
-		kv("heartbeat", fmt.Sprintf("%s (%s ago, %s)", stamp(lease.Heartbeat), ago, state))
+		kv("heartbeat", fmt.Sprintf("%s (%s ago, %s)", stamp(lease.Heartbeat), ago, leaseState(lease)))
 	}
 	if hasMetrics(t) {
 		kv("val_acc", fmt.Sprintf("%s  (best epoch; val_loss %s)", metric(t.ValAcc), metric(t.ValLoss)))
@@ -190,6 +189,27 @@ func historyTable(hist []results.Epoch) *table {
 		ht.add(human(math2(e.Epoch)), itoa(e.Iteration), metric(e.Loss), metric(e.TrainAcc), metric(e.ValAcc), metric(e.ValLoss), human(e.LearningRate))
 	}
 	return &ht
+}
+
+// leaseState says what is known of a running trial's lease and its owner's
+// process, in the terms `run` reclaims trials by (trial.Staleness): a lease
+// whose heartbeat is older than trial.DefaultLeaseTTL has expired; a
+// process on this host that is gone loses its lease at once.
+func leaseState(l *leaseRecord) string {
+	expired := clock().Sub(l.Heartbeat) > trial.DefaultLeaseTTL
+	switch {
+	case l.Process == trial.ProcessGone.String():
+		return "stale: its process is gone; the next run reclaims the trial"
+	case l.Process == trial.ProcessStopped.String() && expired:
+		return "lease expired: its process still exists but is stopped (SIGSTOP?); the next run reclaims the trial, and the process finds its lease lost if it is continued"
+	case l.Process == trial.ProcessStopped.String():
+		return "its process is stopped (SIGSTOP?) and sends no heartbeats: the lease expires unless it is continued"
+	case expired && l.Process == trial.ProcessAlive.String():
+		return "lease expired: its process still exists but sends no heartbeats (hung, or waiting for the database); the next run reclaims the trial"
+	case expired:
+		return "lease expired: its process runs on another host, whether it still exists is unknown; the next run reclaims the trial"
+	}
+	return "alive"
 }
 
 // trialNumber parses the TRIAL argument of a command on sweep.

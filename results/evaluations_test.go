@@ -101,3 +101,32 @@ func TestEvaluations(t *testing.T) {
 		t.Error("a sweep without Best has used its test set")
 	}
 }
+
+// TestEnsureSweepData: a sweep's data reference is stored, replaced when a
+// run gives one (the data moved), and kept when it gives none.
+func TestEnsureSweepData(t *testing.T) {
+	ctx := t.Context()
+	s := newTestStore(t)
+	ensure := func(d *DataRef) *DataRef {
+		t.Helper()
+		if _, err := s.EnsureSweep(ctx, Sweep{Name: "d", Spec: []byte("name = \"d\"\n"), Metric: "val_acc", Data: d}, grid(2)); err != nil {
+			t.Fatal(err)
+		}
+		sw, err := s.Sweep(ctx, "d")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sw.Data
+	}
+	first := &DataRef{Path: "/data/a", Fingerprint: "v1:abc"}
+	if got := ensure(first); got == nil || *got != *first {
+		t.Fatalf("stored %+v, want %+v", got, first)
+	}
+	if got := ensure(nil); got == nil || *got != *first {
+		t.Errorf("after a run that gave none: %+v, want %+v kept", got, first)
+	}
+	moved := &DataRef{Path: "/data/b", Fingerprint: "v1:abc"}
+	if got := ensure(moved); got == nil || *got != *moved {
+		t.Errorf("after the data moved: %+v, want %+v", got, moved)
+	}
+}

@@ -129,8 +129,8 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 }
 
 // EnsureSweep creates sweep sw if it does not exist, or else replaces its
-// Spec, SpecPath, Canonical, Metric and Keep with sw's (keeping Created and
-// Best); then it adds every trial of trials whose Key is not in the sweep
+// Spec, SpecPath, Canonical, Metric, Keep and Data (when sw has Data) with
+// sw's (keeping Created, Best and Evaluations); then it adds every trial of trials whose Key is not in the sweep
 // yet, numbered after the existing ones in the given order, with Status
 // Pending and Created set (Params, Config, Seed and Key are taken from the
 // given trial; every other field is reset). It returns the numbers added.
@@ -198,6 +198,9 @@ func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (adde
 				return err
 			}
 			sw.Created, sw.Best, sw.Evaluations = old.Created, old.Best, old.Evaluations
+			if sw.Data == nil {
+				sw.Data = old.Data
+			}
 		}
 		if err := st.putSweep(&sw); err != nil {
 			return err

@@ -91,6 +91,21 @@ type Sweep struct {
 	// used its test set again). A record written before they were recorded
 	// has Best and no Evaluations: see TestSetUses.
 	Evaluations []Best `json:"test_evaluations,omitempty"`
+	// Data is where the sweep's data set is now and what its files hold;
+	// nil in a record written before it was recorded. EnsureSweep keeps
+	// the stored one when given none.
+	Data *DataRef `json:"data,omitempty"`
+}
+
+// DataRef locates a sweep's data set and identifies its contents.
+type DataRef struct {
+	// Path is the data's absolute path, as its trials read it ("" for
+	// data that reads no files). When the data set moves, the new path
+	// replaces the one in the stored spec.
+	Path string `json:"path"`
+	// Fingerprint identifies the files' contents wherever they are (the
+	// data package's Fingerprint): moved data must have the same.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // DefaultKeep is the number of models kept when Sweep.Keep is 0.

@@ -23,26 +23,43 @@ func init() {
 	commands["resume"] = command{summary: "continue a sweep from the spec stored with it", run: runResume}
 }
 
+// runArgs are the flags and the argument of run and resume.
+type runArgs struct {
+	arg     string // run: the spec file; resume: the sweep's name
+	db      string
+	workers int
+	data    string // resume --data: where the sweep's data set is now
+}
+
 // runFlags parses the flags and the one argument of run and resume.
-func runFlags(name, usage string, args []string, stderr io.Writer) (arg, db string, workers, code int, ok bool) {
+func runFlags(name, usage string, args []string, stderr io.Writer) (a runArgs, code int, ok bool) {
 	fs, dbFlag := newFlags(name, usage, stderr)
 	w := fs.Int("workers", 0, "concurrent trials (default: the spec's workers, else the number of CPUs)")
+	var data *string
+	if name == "resume" {
+		data = fs.String("data", "", "the sweep's data set is now at `PATH` (moved, same contents: checked)")
+	}
 	pos, code, ok := parseArgs(fs, args, 1, 1)
 	if !ok {
-		return "", "", 0, code, false
+		return a, code, false
 	}
 	if *w < 0 {
 		fmt.Fprintf(stderr, "sweep %s: --workers %d: must be positive (or 0 for the spec's)\n", name, *w)
-		return "", "", 0, exitUsage, false
+		return a, exitUsage, false
 	}
-	return pos[0], *dbFlag, *w, exitOK, true
+	a = runArgs{arg: pos[0], db: *dbFlag, workers: *w}
+	if data != nil {
+		a.data = *data
+	}
+	return a, exitOK, true
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	path, db, workers, code, ok := runFlags("run", "run SPEC [--db PATH] [--workers N]", args, stderr)
+	a, code, ok := runFlags("run", "run SPEC [--db PATH] [--workers N]", args, stderr)
 	if !ok {
 		return code
 	}
+	path := a.arg
 	src, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep run: read spec: %v\n", err)
@@ -53,7 +70,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	st, err := results.Open(db, results.Options{})
+	st, err := results.Open(a.db, results.Options{})
 	if err == nil {
 		// Refuse a damaged file before anything is loaded or written.
 		err = st.CheckWritable(ctx)
@@ -62,17 +79,23 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
 	}
-	if old, err := st.Sweep(ctx, spec.Name); err == nil {
+	old, err := st.Sweep(ctx, spec.Name)
+	switch {
+	case err == nil:
 		prev, perr := storedSpec(old)
 		if perr != nil {
 			fmt.Fprintf(stderr, "sweep run: %v\n", perr)
 			return exitRuntime
 		}
-		if err := search.CheckCompatible(prev, spec); err != nil {
+		if err := search.CheckCompatible(prev, spec); err != nil && !(onlyDataMoved(err) && old.Data != nil) {
+			// A moved data set is no change when its contents are the
+			// same: execute compares them with the recorded fingerprint.
 			fmt.Fprintf(stderr, "%s: %v\n", path, err)
 			return exitUsage
 		}
-	} else if !errors.Is(err, results.ErrNoSweep) {
+	case errors.Is(err, results.ErrNoSweep):
+		old = nil
+	default:
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
 	}
@@ -84,15 +107,29 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitRuntime
 	}
-	return execute(ctx, st, spec, src, abs, workers, stdout, stderr)
+	return execute(ctx, st, spec, old, src, abs, a.workers, stdout, stderr)
+}
+
+// onlyDataMoved reports whether err is a spec change of data.path alone.
+func onlyDataMoved(err error) bool {
+	var ce *search.ChangeError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	for _, c := range ce.Changes {
+		if c.Key != "data.path" {
+			return false
+		}
+	}
+	return true
 }
 
 func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	name, db, workers, code, ok := runFlags("resume", "resume NAME [--db PATH] [--workers N]", args, stderr)
+	a, code, ok := runFlags("resume", "resume NAME [--data PATH] [--db PATH] [--workers N]", args, stderr)
 	if !ok {
 		return code
 	}
-	st, err := results.OpenExisting(db, results.Options{})
+	st, err := results.OpenExisting(a.db, results.Options{})
 	if err == nil {
 		err = st.CheckWritable(ctx)
 	}
@@ -100,7 +137,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
 	}
-	sw, err := st.Sweep(ctx, name)
+	sw, err := st.Sweep(ctx, a.arg)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
@@ -110,30 +147,57 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitRuntime
 	}
-	return execute(ctx, st, spec, sw.Spec, sw.SpecPath, workers, stdout, stderr)
+	if a.data != "" {
+		if sw.Data == nil {
+			fmt.Fprintf(stderr, "sweep resume: --data: sweep %q was recorded without a fingerprint of its data, so new files cannot be checked against it; edit data.path in its spec and run that instead\n", sw.Name)
+			return exitUsage
+		}
+		if spec.Data.Source == data.SourceEmbedded || spec.Data.Source == data.SourceSynthetic {
+			fmt.Fprintf(stderr, "sweep resume: --data: sweep %q trains on %s data, which reads no files\n", sw.Name, spec.Data.Source)
+			return exitUsage
+		}
+		p, err := filepath.Abs(a.data)
+		if err != nil {
+			fmt.Fprintf(stderr, "sweep resume: --data: %v\n", err)
+			return exitRuntime
+		}
+		spec.Data.Path = p
+	}
+	return execute(ctx, st, spec, sw, sw.Spec, sw.SpecPath, a.workers, stdout, stderr)
 }
 
 // execute records the sweep and its trials (new ones only), trains every
 // claimable trial, then selects the best and prints the leaderboard.
-func execute(ctx context.Context, st *results.Store, spec *search.Spec, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
+//
+// old is the sweep's stored record (nil for a new sweep): the data must be
+// the files it was trained on, wherever they are now (same fingerprint).
+func execute(ctx context.Context, st *results.Store, spec *search.Spec, old *results.Sweep, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
 	recs, err := trial.Records(spec)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", specPath, err)
 		return exitUsage
 	}
-	// The data is loaded first: a sweep whose data cannot be loaded is not
-	// recorded, so fixing its [data] table is not refused as a change.
-	ds, err := loadData(ctx, spec)
+	// The data is checked and loaded first: a sweep whose data cannot be
+	// loaded is not recorded, so fixing its [data] table is not refused as
+	// a change.
+	ref, err := dataRef(ctx, spec, old)
+	var ds *data.Dataset
+	if err == nil {
+		ds, err = loadData(ctx, spec)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return interruptedCode(ctx)
 		}
 		fmt.Fprintf(stderr, "sweep: data of %q: %v\n", spec.Name, err)
+		if old != nil && errors.Is(err, data.ErrNotFound) {
+			fmt.Fprintf(stderr, "If the data set moved, point the sweep at it (its contents are checked):\n  sweep resume %s --data NEWPATH --db %s\n", shellQuote(spec.Name), shellQuote(st.Path()))
+		}
 		return exitUsage
 	}
 
 	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),
-		Metric: spec.Search.Metric, Keep: spec.Search.Keep}
+		Metric: spec.Search.Metric, Keep: spec.Search.Keep, Data: ref}
 	added, err := st.EnsureSweep(ctx, sw, recs)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep: record sweep %q: %v\n", spec.Name, err)
@@ -248,13 +312,52 @@ func runWarnings(trials []results.Trial, ds *data.Dataset, workers, cpus int) []
 	return warns
 }
 
-// storedSpec parses the spec stored with a sweep.
+// storedSpec parses the spec stored with a sweep, its data path the one
+// recorded with it (where the data set is now, if it moved).
 func storedSpec(sw *results.Sweep) (*search.Spec, error) {
 	spec, err := search.Parse(sw.SpecPath, sw.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("the spec stored with sweep %q no longer parses: %w", sw.Name, err)
 	}
+	if sw.Data != nil && sw.Data.Path != "" {
+		spec.Data.Path = sw.Data.Path
+	}
 	return spec, nil
+}
+
+// dataMismatch is a data set that is not the one recorded: its message
+// says so in full, and it wraps data.ErrMismatch.
+type dataMismatch string
+
+func (e dataMismatch) Error() string { return string(e) }
+func (e dataMismatch) Unwrap() error { return data.ErrMismatch }
+
+// dataRef locates spec's data and fingerprints its files: the reference to
+// record with the sweep. When the sweep exists with a recorded fingerprint
+// (old), the files must match it: a sweep continues on the data it was
+// trained on, wherever that is now, and on nothing else.
+func dataRef(ctx context.Context, spec *search.Spec, old *results.Sweep) (*results.DataRef, error) {
+	o, err := dataOptions(spec).Normalize()
+	if err != nil {
+		return nil, err
+	}
+	fp, err := data.Fingerprint(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil && old.Data != nil && old.Data.Fingerprint != fp {
+		where := "its files"
+		if o.Path != "" {
+			where = "the files at " + o.Path
+		}
+		recorded := ""
+		if old.Data.Path != "" && old.Data.Path != o.Path {
+			recorded = " (at " + old.Data.Path + ")"
+		}
+		return nil, dataMismatch(fmt.Sprintf("%s are not the data set sweep %q was trained on%s (fingerprint %s, recorded %s): point it at the original files, or give the spec a new name to start a new sweep",
+			where, spec.Name, recorded, fp, old.Data.Fingerprint))
+	}
+	return &results.DataRef{Path: o.Path, Fingerprint: fp}, nil
 }
 
 // loadData loads (or finds already loaded in this process) the data of spec.

@@ -277,7 +277,7 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 	}
 	cause := res.Err
 	if saveErr != nil {
-		cause = fmt.Errorf("checkpoint trial %d of %q: %w", t.Number, p.Sweep, saveErr)
+		cause = saveErr // the store's error names the trial and the sweep
 	}
 	return p.release(ctx, worker, t, res.Checkpoint, res.History, dur, stored, cause, count)
 }

@@ -18,6 +18,9 @@ func TestMain(m *testing.M) {
 		if gate := os.Getenv("SWEEP_TEST_GATE"); gate != "" {
 			holdFirstEpoch(gate)
 		}
+		if n := os.Getenv("SWEEP_TEST_FSIZE"); n != "" {
+			limitFileSize(n)
+		}
 		os.Exit(mainWithSignals(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -129,7 +129,7 @@ func (d *display) event(e trial.Event) {
 		}
 	case trial.EpochDone:
 		if wl := d.worker(e.Worker); wl != nil {
-			text := fmt.Sprintf("trial %d  epoch %s  loss %s  val_acc %s", e.Trial.Number, human(math2(e.Epoch.Epoch)), metric4(e.Epoch.Loss), metric4(e.Epoch.ValAcc))
+			text := epochText(e)
 			wl.text.Store(&text)
 			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
 		}
@@ -211,6 +211,12 @@ func (d *display) close() {
 		d.overall.Abort(false)
 	}
 	d.p.Wait()
+}
+
+// epochText is a worker's line after an epoch: "trial 3  epoch 2.5  loss
+// 1.2345  val_acc 0.4120".
+func epochText(e trial.Event) string {
+	return fmt.Sprintf("trial %d  epoch %s  loss %s  val_acc %s", e.Trial.Number, human(math2(e.Epoch.Epoch)), metric4(e.Epoch.Loss), metric4(e.Epoch.ValAcc))
 }
 
 // interruptedLine says what the store holds of an interrupted trial: where

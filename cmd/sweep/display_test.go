@@ -1,0 +1,53 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/trial"
+)
+
+func TestMetricFormat(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{0.5134, "0.513"},
+		{2.302585, "2.303"},
+		{99999.4, "99999.400"},
+		{5508347170094318, "5.51e+15"}, // a diverging loss: not 5508347170094318.000
+		{-123456, "-1.23e+05"},
+	} {
+		if got := metric(tt.v); got != tt.want {
+			t.Errorf("metric(%g) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// TestETA: no estimate until this run has finished a trial (trials finished
+// by an earlier run do not count), then the average time per trial of this
+// run times the trials left.
+func TestETA(t *testing.T) {
+	start := time.Now().Add(-10 * time.Second)
+	f := eta(start, 4)
+	if got := f(decor.Statistics{Current: 4, Total: 10}); got != "  ETA -" {
+		t.Errorf("before this run finished a trial: %q, want \"  ETA -\"", got)
+	}
+	got := f(decor.Statistics{Current: 6, Total: 10}) // 2 trials in ~10 s: 4 left take ~20 s
+	if got != "  ETA 20s" && got != "  ETA 21s" {
+		t.Errorf("after 2 trials in 10 s with 4 left: %q, want about 20s", got)
+	}
+}
+
+// TestEpochText: a worker's line shows its epoch rounded and a huge loss
+// in three significant digits.
+func TestEpochText(t *testing.T) {
+	e := trial.Event{Kind: trial.EpochDone, Trial: &results.Trial{Number: 1},
+		Epoch: results.Epoch{Epoch: 88.88888888888889, Iteration: 800, Loss: 5508347170094318, ValAcc: 0.1}}
+	if got, want := epochText(e), "trial 1  epoch 88.9  loss 5.51e+15  val_acc 0.1000"; got != want {
+		t.Errorf("epochText = %q, want %q", got, want)
+	}
+}

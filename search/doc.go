@@ -65,6 +65,19 @@
 // CheckCompatible refuses a spec that changes the fixed settings of an
 // existing sweep and lists what changed.
 //
+// # What to run next
+//
+// A Scheduler decides from a sweep's history ([]TrialRecord, which a store
+// adapts its records to) whether to Start a new trial, Promote a paused one,
+// Wait, or finish; End lists the paused trials to prune when the sweep ends.
+// Fixed runs Spec.Trials (a grid, or random trials drawn up front); Random
+// draws each new trial from a Sampler (RandomSampler, or search/tpe's TPE);
+// search/asha holds ASHA and Hyperband. Schedulers and samplers keep no state
+// and never modify the history, so a resumed sweep rebuilds them from its
+// spec and its store; every decision carries its Reason, to be recorded.
+// (Not wired into sweep run yet: the spec keys and the store's side come
+// next.)
+//
 // # Concurrency
 //
 // Parsing has no shared state; a Spec is not modified by its methods, so one

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -352,4 +353,15 @@ func testUses(sw *results.Sweep) string {
 		return "; test set used " + times(n) + " for this sweep"
 	}
 	return ""
+}
+
+// dbArg is the --db argument of a command printed for the user to run,
+// quoted for a shell: the database's absolute path, so that the command
+// works from any directory.
+func dbArg(st *results.Store) string {
+	p := st.Path()
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return shellQuote(p)
 }

@@ -315,7 +315,7 @@ func watchBoard(ctx context.Context, st *results.Store, name string, o boardOpti
 			idle = 0
 		}
 		if idle >= 2 {
-			fmt.Fprintf(stdout, "no process is running sweep %q; resume it with: sweep resume %s --db %s\n", name, shellQuote(name), shellQuote(st.Path()))
+			fmt.Fprintf(stdout, "no process is running sweep %q; resume it with: sweep resume %s --db %s\n", name, shellQuote(name), dbArg(st))
 			return exitOK
 		}
 		select {

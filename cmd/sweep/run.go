@@ -191,7 +191,7 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, old *res
 		}
 		fmt.Fprintf(stderr, "sweep: data of %q: %v\n", spec.Name, err)
 		if old != nil && errors.Is(err, data.ErrNotFound) {
-			fmt.Fprintf(stderr, "If the data set moved, point the sweep at it (its contents are checked):\n  sweep resume %s --data NEWPATH --db %s\n", shellQuote(spec.Name), shellQuote(st.Path()))
+			fmt.Fprintf(stderr, "If the data set moved, point the sweep at it (its contents are checked):\n  sweep resume %s --data NEWPATH --db %s\n", shellQuote(spec.Name), dbArg(st))
 		}
 		return exitUsage
 	}
@@ -238,13 +238,13 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, old *res
 	if runErr != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "\n%s: %s. Resume with:\n  sweep resume %s --db %s\n",
-				stopReason(ctx), interruptedSummary(stats), shellQuote(spec.Name), shellQuote(st.Path()))
+				stopReason(ctx), interruptedSummary(stats), shellQuote(spec.Name), dbArg(st))
 			return interruptedCode(ctx)
 		}
 		fmt.Fprintf(stderr, "sweep: %v\n", runErr)
 		if stats.Interrupted > 0 {
 			fmt.Fprintf(stderr, "sweep: %s. When the problem is fixed, resume with:\n  sweep resume %s --db %s\n",
-				interruptedSummary(stats), shellQuote(spec.Name), shellQuote(st.Path()))
+				interruptedSummary(stats), shellQuote(spec.Name), dbArg(st))
 		}
 		return exitCode(runErr)
 	}

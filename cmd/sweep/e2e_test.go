@@ -181,7 +181,7 @@ func TestShippedSpecs(t *testing.T) {
 					t.Fatal(err)
 				}
 				var out, errb bytes.Buffer
-				if code := execute(t.Context(), st, spec, nil, []byte(text), path, 2, &out, &errb); code != exitOK {
+				if code := execute(t.Context(), st, "", spec, nil, []byte(text), path, 2, &out, &errb); code != exitOK {
 					t.Fatalf("%srun: exit %d\n%s%s", seed, code, out.String(), errb.String())
 				}
 				if !strings.Contains(out.String(), "best: trial") {

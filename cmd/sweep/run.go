@@ -70,17 +70,26 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	st, err := results.Open(a.db, results.Options{})
+	// An existing database is checked before anything is loaded or
+	// written, and a damaged file refused; a new one is created only once
+	// the data has loaded (execute), so a mistake in [data] leaves no
+	// empty database behind.
+	st, err := results.OpenExisting(a.db, results.Options{})
 	if err == nil {
-		// Refuse a damaged file before anything is loaded or written.
 		err = st.CheckWritable(ctx)
 	}
-	if err != nil {
+	var old *results.Sweep
+	switch {
+	case errors.Is(err, results.ErrNotFound):
+		st = nil
+	case err != nil:
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
+	default:
+		old, err = st.Sweep(ctx, spec.Name)
 	}
-	old, err := st.Sweep(ctx, spec.Name)
 	switch {
+	case st == nil:
 	case err == nil:
 		prev, perr := storedSpec(old)
 		if perr != nil {
@@ -107,7 +116,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitRuntime
 	}
-	return execute(ctx, st, spec, old, src, abs, a.workers, stdout, stderr)
+	return execute(ctx, st, a.db, spec, old, src, abs, a.workers, stdout, stderr)
 }
 
 // onlyDataMoved reports whether err is a spec change of data.path alone.
@@ -163,7 +172,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		spec.Data.Path = p
 	}
-	return execute(ctx, st, spec, sw, sw.Spec, sw.SpecPath, a.workers, stdout, stderr)
+	return execute(ctx, st, a.db, spec, sw, sw.Spec, sw.SpecPath, a.workers, stdout, stderr)
 }
 
 // execute records the sweep and its trials (new ones only), trains every
@@ -171,7 +180,9 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 //
 // old is the sweep's stored record (nil for a new sweep): the data must be
 // the files it was trained on, wherever they are now (same fingerprint).
-func execute(ctx context.Context, st *results.Store, spec *search.Spec, old *results.Sweep, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
+// st is nil when the database does not exist yet: it is created at db once
+// the data has loaded.
+func execute(ctx context.Context, st *results.Store, db string, spec *search.Spec, old *results.Sweep, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
 	recs, err := trial.Records(spec)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", specPath, err)
@@ -194,6 +205,12 @@ func execute(ctx context.Context, st *results.Store, spec *search.Spec, old *res
 			fmt.Fprintf(stderr, "If the data set moved, point the sweep at it (its contents are checked):\n  sweep resume %s --data NEWPATH --db %s\n", shellQuote(spec.Name), dbArg(st))
 		}
 		return exitUsage
+	}
+	if st == nil {
+		if st, err = results.Open(db, results.Options{}); err != nil {
+			fmt.Fprintf(stderr, "sweep run: %v\n", err)
+			return exitCode(err)
+		}
 	}
 
 	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),

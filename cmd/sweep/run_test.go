@@ -427,3 +427,16 @@ func TestRunWarnings(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want 0 and no warning", code, stderr)
 	}
 }
+
+// TestBadDataCreatesNoDatabase: a run refused for its data leaves no
+// database file behind.
+func TestBadDataCreatesNoDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "sweep.db")
+	spec := writeSpec(t, "name = \"x\"\n[data]\nsource = \"mnist\"\npath = \"nothere\"\n")
+	if code, _, stderr := runCLI(t, "run", spec, "--db", db); code != exitUsage || !strings.Contains(stderr, "not found") {
+		t.Fatalf("exit %d, %q: want 2 and not found", code, stderr)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("a database was created (%v)", err)
+	}
+}

@@ -440,3 +440,21 @@ func TestBadDataCreatesNoDatabase(t *testing.T) {
 		t.Errorf("a database was created (%v)", err)
 	}
 }
+
+// TestNothingSearched: a spec that searches nothing is one trial, said
+// without empty parentheses or a plural.
+func TestNothingSearched(t *testing.T) {
+	spec := writeSpec(t, "name = \"one\"\n[data]\nsource = \"synthetic\"\ntrain = 200\nval = 50\ntest = 50\n[train]\niterations = 10\nbatch_size = 50\n")
+	code, stdout, stderr := runCLI(t, "run", spec, "--db", newDB(t))
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{`sweep "one": 1 trial, `, `sweep "one": 1 trial: 1 done`, "\nbest: trial 1: val_acc "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "()") || strings.Contains(stdout, "1 trials") {
+		t.Errorf("output has empty parentheses or \"1 trials\":\n%s", stdout)
+	}
+}

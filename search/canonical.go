@@ -60,9 +60,23 @@ func (s *Spec) settings() []setting {
 	if s.Search.Trials > 0 {
 		st = append(st, setting{"search", "trials", strconv.Itoa(s.Search.Trials)})
 	}
-	return append(st,
+	if s.Search.Sampler != "" {
+		st = append(st, setting{"search", "sampler", quote(s.Search.Sampler)})
+	}
+	if s.Search.Budget > 0 {
+		st = append(st, setting{"search", "budget", quote(s.Search.Budget.String())})
+	}
+
+	st = append(st,
 		setting{"search", "max_trials", strconv.Itoa(s.Search.MaxTrials)},
 		setting{"search", "keep", strconv.Itoa(s.Search.Keep)})
+	if m := s.Search.Method; m == "asha" || m == "hyperband" {
+		st = append(st, setting{"search." + m, "eta", strconv.Itoa(s.Search.Eta)})
+		if s.Search.MinUnit != "" {
+			st = append(st, setting{"search." + m, "min_" + s.Search.MinUnit, strconv.Itoa(s.Search.Min)})
+		}
+	}
+	return st
 }
 
 // optimizers returns the optimizers the sweep's trials use.
@@ -161,7 +175,7 @@ func CheckCompatible(old, spec *Spec) error {
 			searched[p.Name] = true
 		}
 	}
-	free := map[string]bool{"name": true, "workers": true, "search.trials": true, "search.max_trials": true, "search.keep": true}
+	free := map[string]bool{"name": true, "workers": true, "search.trials": true, "search.max_trials": true, "search.keep": true, "search.budget": true}
 	fixed := func(s *Spec) map[string]string {
 		m := make(map[string]string)
 		for _, st := range s.settings() {

@@ -96,11 +96,11 @@ func (p *parser) checkSearch(t *item, s *Spec) {
 		if n, formula := gridSize(sr.Params); sized && n > sr.MaxTrials {
 			p.addAt(at("params"), ErrTooManyTrials, "the grid has %s trials, more than max_trials = %d: search fewer values or raise search.max_trials", formula, sr.MaxTrials)
 		}
-	case "random":
+	case "random", "asha", "hyperband":
 		switch {
 		case sr.Trials == 0:
-			if it := at("trials"); it.val == nil {
-				p.addAt(it, ErrMissing, "random search needs trials = N")
+			if it := at("trials"); it.val == nil && sr.Budget == 0 {
+				p.addAt(it, ErrMissing, "%s needs trials = N or a budget", methodName(sr.Method))
 			}
 		case sr.Trials > sr.MaxTrials:
 			p.addAt(at("trials"), ErrTooManyTrials, "%d trials is more than max_trials = %d: ask for fewer or raise search.max_trials", sr.Trials, sr.MaxTrials)
@@ -110,6 +110,99 @@ func (p *parser) checkSearch(t *item, s *Spec) {
 				p.addAt(at("trials"), ErrInvalid, "random search asks for %d distinct trials, but the space has only %s: ask for fewer or use method = \"grid\"", sr.Trials, formula)
 			}
 		}
+	}
+	p.checkSampler(at("sampler"), s)
+	p.checkRungs(s, at("method"))
+}
+
+func methodName(m string) string {
+	if m == "random" {
+		return "random search"
+	}
+	return m
+}
+
+// checkSampler: a sampler draws new configurations, which a grid has not.
+func (p *parser) checkSampler(it *item, s *Spec) {
+	sr := &s.Search
+	switch {
+	case sr.Method == "grid" && it.val != nil && sr.Sampler == "tpe":
+		p.addAt(it, ErrConflict, "tpe draws new configurations and a grid has none to draw: use method = \"random\", \"asha\" or \"hyperband\"")
+	case sr.Method == "grid":
+		sr.Sampler = ""
+	case sr.Sampler == "":
+		sr.Sampler = "random"
+	}
+}
+
+// checkRungs reads [search.asha] or [search.hyperband] into the rungs of
+// an adaptive method, whose resource is the unit the spec trains by.
+// method is the method's item, for the line of problems of a missing table.
+func (p *parser) checkRungs(s *Spec, method *item) {
+	sr := &s.Search
+	for name, t := range p.rungs {
+		if name != sr.Method {
+			p.addAt(t, ErrConflict, "applies to method %s only", quote(name))
+		}
+	}
+	if sr.Method != "asha" && sr.Method != "hyperband" {
+		return
+	}
+	for _, k := range []string{"epochs", "iterations"} {
+		if it := p.searched[k]; it != nil {
+			p.addAt(it, ErrConflict, "cannot be searched with method %s: %s decides how long each trial trains", quote(sr.Method), sr.Method)
+		}
+	}
+	line := method.line
+	t := p.rungs[sr.Method]
+	if t != nil {
+		line = t.line
+	}
+	by := ""
+	switch {
+	case p.fixed["epochs"] != nil:
+		by = "epochs"
+	case p.fixed["iterations"] != nil:
+		by = "iterations"
+	default:
+		p.add(line, "search."+sr.Method, ErrMissing, "needs train.epochs or train.iterations: the rungs are fractions of it")
+	}
+	sr.Eta, sr.MinUnit = DefaultEta, by
+	var minItem *item
+	if t != nil {
+		for _, it := range t.kids {
+			switch it.name {
+			case "eta":
+				p.intTo(&sr.Eta, it, 2, 1000)
+			case "min_epochs", "min_iterations":
+				if by != "" && it.name != "min_"+by {
+					p.addAt(it, ErrConflict, "the spec trains by %s: give min_%s", by, by)
+					continue
+				}
+				minItem = it
+				p.intTo(&sr.Min, it, 1, maxInt)
+			default:
+				p.unknown(it, "[search."+sr.Method+"]", rungKeys)
+			}
+		}
+	}
+	max := s.Base.Epochs
+	if by == "iterations" {
+		max = s.Base.Iterations
+	}
+	switch {
+	case by == "":
+	case minItem == nil && by == "iterations":
+		p.add(line, "search."+sr.Method+".min_iterations", ErrMissing, "required when the spec trains by iterations: the first rung")
+	case minItem == nil:
+		sr.Min = DefaultMinEpochs
+	}
+	if by != "" && sr.Min > max {
+		it := minItem
+		if it == nil {
+			it = &item{key: "search." + sr.Method + ".min_" + by, line: line}
+		}
+		p.addAt(it, ErrInvalid, "%d is above train.%s = %d: the first rung must be at most the last", sr.Min, by, max)
 	}
 }
 

@@ -75,7 +75,7 @@ trials = 4
 [search.params]
 learning_rate = [1e-3, 1e-4]
 reg = [0.1, 0.25]
-`, []Change{{Key: "search.method", Old: `"grid"`, New: `"random"`}}},
+`, []Change{{Key: "search.method", Old: `"grid"`, New: `"random"`}, {Key: "search.sampler", Old: "", New: `"random"`}}},
 	}
 	old := mustParse(t, baseSpec)
 	for _, tt := range tests {

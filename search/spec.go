@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -41,12 +42,31 @@ type Data struct {
 
 // Search is the [search] table.
 type Search struct {
-	Method    string  // grid | random
+	Method    string  // grid | random | asha | hyperband
 	Metric    string  // val_acc (maximised) | val_loss (minimised)
-	Trials    int     // random: the number of trials; 0 for grid
+	Trials    int     // random, asha, hyperband: the number of trials (0 with a budget: max_trials); 0 for grid
 	MaxTrials int     // guard against accidentally huge sweeps
 	Keep      int     // how many of the best trials keep their weights
 	Params    []Param // the searched parameters, in spec order
+
+	// Sampler says how new configurations are drawn: random (the default)
+	// or tpe; "" for a grid.
+	Sampler string
+	// Budget is the sweep's wall-clock budget, over all its runs; 0: none.
+	Budget time.Duration
+	// Eta and Min shape the rungs of asha and hyperband (0 otherwise): a
+	// trial pauses at Min·Eta^k of the resource, up to the config's
+	// length. The resource is epochs when the spec trains by epochs,
+	// iterations when it trains by iterations (MinUnit says which).
+	Eta, Min int
+	MinUnit  string // "epochs" | "iterations"; "" for grid and random
+}
+
+// Adaptive reports whether the sweep's trials are decided as it runs, from
+// the results so far, rather than listed up front: asha and hyperband, tpe
+// sampling, and random search bounded by a budget alone.
+func (s Search) Adaptive() bool {
+	return s.Method == "asha" || s.Method == "hyperband" || s.Sampler == "tpe" || (s.Method == "random" && s.Trials == 0)
 }
 
 // Maximize reports whether the metric is better when larger.
@@ -54,9 +74,10 @@ func (s Search) Maximize() bool { return s.Metric != "val_loss" }
 
 // The sources, methods and metrics a spec may name.
 var (
-	sources = []string{"cifar10", "fashion-mnist", "mnist", "embedded", "synthetic"}
-	methods = []string{"grid", "random"}
-	metrics = []string{"val_acc", "val_loss"}
+	sources  = []string{"cifar10", "fashion-mnist", "mnist", "embedded", "synthetic"}
+	methods  = []string{"grid", "random", "asha", "hyperband"}
+	samplers = []string{"random", "tpe"}
+	metrics  = []string{"val_acc", "val_loss"}
 )
 
 // DefaultPath returns where a source's files are when [data] has no path,
@@ -80,7 +101,7 @@ func ParseFile(path string) (*Spec, error) {
 // Parse parses and validates a spec. file names the spec in messages. When
 // the spec has mistakes, the error is a *SpecError with all of them.
 func Parse(file string, src []byte) (*Spec, error) {
-	p := &parser{file: file, fixed: map[string]*item{}}
+	p := &parser{file: file, fixed: map[string]*item{}, rungs: map[string]*item{}}
 	root, err := readTree(src)
 	if err != nil {
 		pr := &Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: ErrSyntax}
@@ -105,6 +126,7 @@ type parser struct {
 	fixed     map[string]*item // [model] and [train] keys present in the spec
 	searched  map[string]*item // keys of [search.params]
 	badParams bool             // some searched parameter has a problem
+	rungs     map[string]*item // [search.asha] and [search.hyperband]
 }
 
 func (p *parser) add(line int, key string, sentinel error, format string, args ...any) {
@@ -119,7 +141,8 @@ func (p *parser) addAt(it *item, sentinel error, format string, args ...any) {
 var (
 	topKeys    = []string{"name", "seed", "workers", "data", "model", "train", "search"}
 	dataKeys   = []string{"source", "path", "train", "val", "test", "seed", "classes", "dim"}
-	searchKeys = []string{"method", "metric", "trials", "max_trials", "keep", "params"}
+	searchKeys = []string{"method", "metric", "trials", "max_trials", "keep", "params", "sampler", "budget", "asha", "hyperband"}
+	rungKeys   = []string{"min_epochs", "min_iterations", "eta"}
 	rangeKeys  = []string{"uniform", "log_uniform", "int_uniform", "steps"}
 	modelKeys  = sectionKeys("model")
 	trainKeys  = sectionKeys("train")
@@ -446,6 +469,23 @@ func (p *parser) search(t *item, s *Search) {
 			p.intTo(&s.MaxTrials, it, 1, maxSteps)
 		case "keep":
 			p.intTo(&s.Keep, it, 1, maxInt)
+		case "sampler":
+			s.Sampler, _ = p.enum(it, "sampler", samplers)
+		case "budget":
+			if v, ok := it.val.(string); ok {
+				d, err := ParseBudget(v)
+				if err != nil {
+					p.addAt(it, ErrInvalid, "%s", strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
+				} else {
+					s.Budget = d
+				}
+			} else {
+				p.addAt(it, ErrType, "want a string such as \"10m\", got %s", typeName(it.val))
+			}
+		case "asha", "hyperband":
+			if p.table(it) {
+				p.rungs[it.name] = it
+			}
 		case "params":
 			if !p.table(it) {
 				continue

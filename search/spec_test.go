@@ -35,6 +35,13 @@ func TestGoodSpecs(t *testing.T) {
 				t.Fatalf("ParseFile: %v", err)
 			}
 			checkRoundTrip(t, spec)
+			if spec.Search.Adaptive() {
+				// Its trials are decided as it runs.
+				if _, err := spec.Trials(); !errors.Is(err, ErrInvalid) {
+					t.Errorf("Trials of an adaptive search: %v, want ErrInvalid", err)
+				}
+				return
+			}
 			trials, err := spec.Trials()
 			if err != nil {
 				t.Fatalf("Trials: %v", err)

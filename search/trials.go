@@ -18,6 +18,18 @@ type Trial struct {
 	Config              // the resolved settings
 }
 
+// describeMethod names the search for messages: "asha with tpe sampling".
+func (s *Spec) describeMethod() string {
+	m := s.Search.Method
+	if s.Search.Sampler == "tpe" {
+		m += " with tpe sampling"
+	}
+	if s.Search.Trials == 0 && s.Search.Budget > 0 {
+		m += " bounded by a budget"
+	}
+	return m
+}
+
 // ParamValue is a searched parameter's value in one trial.
 type ParamValue struct {
 	Name  string
@@ -68,14 +80,17 @@ func hash64(parts ...any) uint64 {
 // Len returns the number of trials of the spec: the grid's size, or the
 // number of random trials.
 func (s *Spec) Len() int {
-	if s.Search.Method == "random" {
-		return s.Search.Trials
+	if s.Search.Method != "grid" {
+		return s.Search.Trials // 0 when only a budget bounds the sweep
 	}
 	n, _ := gridSize(s.Search.Params)
 	return n
 }
 
-// Trials returns the spec's trials in order.
+// Trials returns the spec's trials in order: a grid's, or random search's
+// when it has trials = N and samples at random. An adaptive search
+// (Search.Adaptive) has no trials up front: its scheduler decides them as
+// the sweep runs, and Trials returns an error wrapping ErrInvalid.
 //
 // A grid is the cartesian product of the parameters' values, ordered like
 // nested loops in spec order: the first parameter varies slowest, the last
@@ -87,6 +102,9 @@ func (s *Spec) Len() int {
 // space and on i: the same spec always gives the same trials, and raising
 // trials appends new ones without changing the first.
 func (s *Spec) Trials() ([]Trial, error) {
+	if s.Search.Adaptive() {
+		return nil, fmt.Errorf("%w: the trials of %s are decided as the sweep runs, from its results", ErrInvalid, s.describeMethod())
+	}
 	switch s.Search.Method {
 	case "grid":
 		return s.gridTrials()

@@ -36,7 +36,7 @@ func idxDir(o Options) (fs.FS, error) {
 	fi, err := os.Stat(o.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("data: %s: directory %q: %w", o.Source, o.Path, ErrNotFound)
+		return nil, fmt.Errorf("data: %s: no such directory %q: %w", o.Source, o.Path, ErrNotFound)
 	case err != nil:
 		return nil, fmt.Errorf("data: %s: %w", o.Source, err)
 	case !fi.IsDir():

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,6 +107,61 @@ func BenchmarkLeaderboard(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkClaimNext is the store's share of an adaptive sweep's decision:
+// a ClaimNext that finds nothing claimable, gives every trial to decide
+// (here, ASHA-like records with three rungs' evaluations and a decision
+// record each, which are not read) and applies a Wait (nothing written,
+// no fsync). The scheduler's own cost is search/asha's benchmark.
+func BenchmarkClaimNext(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("trials=%d", n), func(b *testing.B) {
+			s := buildSweep(b, n, 20)
+			db, err := bolt.Open(s.Path(), 0o644, &bolt.Options{Timeout: time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				st, err := getSweep(tx, "g")
+				if err != nil {
+					return err
+				}
+				for i := 1; i <= n; i++ {
+					t, err := st.trial(i)
+					if err != nil {
+						return err
+					}
+					t.Evals = []Eval{{1, t.ValAcc - 0.1}, {3, t.ValAcc - 0.05}, {9, t.ValAcc}}
+					t.Rung, t.Target, t.Bracket = 3, 9, i%3
+					if err := st.putTrial(t); err != nil {
+						return err
+					}
+					if err := st.addDecision(i, []byte(`{"action":"promote","reason":{"text":"promote trial 7 from rung 1 (1 epoch) to 3 epochs","rungs":[{"rung":1,"resource":1,"n":27,"k":9,"best":{"number":3,"value":0.41},"cutoff":{"number":9,"value":0.37},"rank":4}]}}`)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			db.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			o := owner("w")
+			wait := func(ts []Trial) (Plan, error) {
+				if len(ts) != n {
+					b.Fatalf("decide was given %d trials", len(ts))
+				}
+				return Plan{Action: PlanWait}, nil
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := s.ClaimNext(b.Context(), "g", o, t0, nil, wait); !errors.Is(err, ErrWait) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkWrite measures the write transactions of a run, each an open,

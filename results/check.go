@@ -26,15 +26,22 @@ import (
 //   - the schema (schema.go): the schema version key; every key of the
 //     sweeps bucket is a sweep's bucket, with its record (naming it), spec,
 //     canonical form and sub-buckets.
+//   - each sweep's record: its name, metric, keep, and an elapsed time
+//     that is not negative.
 //   - each sweep's trials: every record decodes, has a valid status and the
 //     number of its key, and numbers run 1..N; a running trial has a lease
-//     and no other has one; the keys index maps each trial's key to it and
-//     nothing else; the open index lists exactly the unfinished trials with
-//     their status, the done index exactly the done trials with their
-//     metrics.
+//     and no other (paused, pruned, ...) has one; the keys index maps each
+//     trial's key to it and nothing else; the open index lists exactly the
+//     unfinished trials (paused ones too) with their status, the done
+//     index exactly the done trials with their metrics.
+//   - adaptive state: a trial's Rung is len(Evals), whose resources are
+//     positive and increasing; Target and Bracket are not negative; a
+//     Promoted trial has reached a rung; a paused trial has reached a
+//     rung, is not Promoted, and has a checkpoint.
 //   - histories decode and belong to existing trials; checkpoint and model
 //     blobs have all their chunks and decode; a checkpoint belongs to an
-//     unfinished trial, a model to a done one.
+//     unfinished trial, a model to a done one; decision records decode and
+//     belong to existing trials.
 //   - Best and every test evaluation name an existing done trial, and Best
 //     is the latest evaluation.
 //
@@ -132,6 +139,8 @@ type sweepCheck struct {
 	exists map[int]bool   // every trial number with a record
 	status map[int]Status // every trial whose record decodes
 	keyOf  map[int]string
+	ckpt   map[int]bool // every trial with a checkpoint blob, whole or not
+	paused []int        // the paused trials, by number
 }
 
 func (c *checker) sweep(b *bolt.Bucket, name string) {
@@ -139,7 +148,7 @@ func (c *checker) sweep(b *bolt.Bucket, name string) {
 		c.add("sweep %q is in the file, but looking it up misses it", name)
 		return
 	}
-	sc := &sweepCheck{checker: c, name: name, exists: map[int]bool{}, status: map[int]Status{}, keyOf: map[int]string{}}
+	sc := &sweepCheck{checker: c, name: name, exists: map[int]bool{}, status: map[int]Status{}, keyOf: map[int]string{}, ckpt: map[int]bool{}}
 	var sw *Sweep
 	if !has(b, keySweep) {
 		c.add("sweep %q has no record", name)
@@ -156,6 +165,8 @@ func (c *checker) sweep(b *bolt.Bucket, name string) {
 				c.add("sweep %q record: metric %q is not val_acc or val_loss", name, rec.Metric)
 			case rec.Keep < 0:
 				c.add("sweep %q record: keep %d < 0", name, rec.Keep)
+			case rec.Elapsed < 0:
+				c.add("sweep %q record: elapsed time %vs < 0", name, rec.Elapsed)
 			}
 		}
 	}
@@ -191,6 +202,18 @@ func (c *checker) sweep(b *bolt.Bucket, name string) {
 	}
 	if m := buckets[string(bucketModels)]; m != nil {
 		sc.blobs(m, "model", func(s Status) bool { return s == Done })
+	}
+	if buckets[string(bucketCkpt)] != nil {
+		for _, n := range sc.paused {
+			if !sc.ckpt[n] {
+				sc.add("sweep %q trial %d is paused without a checkpoint", name, n)
+			}
+		}
+	}
+	if d := b.Bucket(bucketDecisions); d != nil {
+		sc.decisions(d)
+	} else if b.Get(bucketDecisions) != nil {
+		c.add("sweep %q holds a plain value under %q", name, bucketDecisions)
 	}
 	if sw != nil {
 		sc.evaluations(sw)
@@ -232,6 +255,10 @@ func (sc *sweepCheck) trials(trials, keys, open, done *bolt.Bucket) {
 		if t.Status == Running && t.Lease == nil {
 			sc.add("%s is running without a lease", where)
 		}
+		sc.adaptive(where, t)
+		if t.Status == Paused {
+			sc.paused = append(sc.paused, n)
+		}
 		if t.Status != Running && t.Lease != nil {
 			sc.add("%s is %s but holds a lease", where, t.Status)
 		}
@@ -253,6 +280,31 @@ func (sc *sweepCheck) trials(trials, keys, open, done *bolt.Bucket) {
 				sc.add("%s: the done index entry %x does not match its metrics (val_acc %v, val_loss %v)", where, got, t.ValAcc, t.ValLoss)
 			}
 		}
+	}
+}
+
+// adaptive checks a trial's adaptive state.
+func (sc *sweepCheck) adaptive(where string, t *Trial) {
+	if t.Rung != len(t.Evals) {
+		sc.add("%s: rung %d, but %d evaluations", where, t.Rung, len(t.Evals))
+	}
+	prev := 0
+	for i, e := range t.Evals {
+		if e.Resource <= prev {
+			sc.add("%s: evaluation %d at %d is not beyond the one before (at %d)", where, i+1, e.Resource, prev)
+		}
+		prev = e.Resource
+	}
+	if t.Target < 0 || t.Bracket < 0 {
+		sc.add("%s: target %d or bracket %d < 0", where, t.Target, t.Bracket)
+	}
+	switch {
+	case t.Status == Paused && t.Promoted:
+		sc.add("%s is paused and promoted", where)
+	case t.Status == Paused && len(t.Evals) == 0:
+		sc.add("%s is paused but has reached no rung", where)
+	case t.Promoted && len(t.Evals) == 0:
+		sc.add("%s is promoted but has reached no rung", where)
 	}
 }
 
@@ -327,6 +379,9 @@ func (sc *sweepCheck) blobs(b *bolt.Bucket, what string, in func(Status) bool) {
 			continue
 		}
 		where := fmt.Sprintf("sweep %q trial %d: %s", sc.name, bl.n, what)
+		if what == "checkpoint" {
+			sc.ckpt[bl.n] = true
+		}
 		if bl.err != nil {
 			sc.add("%s: %v", where, bl.err)
 			continue
@@ -348,6 +403,27 @@ func (sc *sweepCheck) blobs(b *bolt.Bucket, what string, in func(Status) bool) {
 		}
 		if err != nil {
 			sc.add("sweep %q trial %d: %v", sc.name, bl.n, err) // err says what
+		}
+	}
+}
+
+// decisions checks that each trial's decision records decode and belong
+// to a trial.
+func (sc *sweepCheck) decisions(b *bolt.Bucket) {
+	cur := b.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		n, err := btoi(k)
+		if err != nil {
+			sc.add("sweep %q: decisions key %x: %v", sc.name, k, err)
+			continue
+		}
+		if !sc.exists[n] {
+			sc.add("sweep %q: decisions of trial %d, which does not exist", sc.name, n)
+		}
+		if v == nil {
+			sc.add("sweep %q trial %d: its decisions are a bucket", sc.name, n)
+		} else if _, err := decodeDecisions(v); err != nil {
+			sc.add("sweep %q trial %d: %v", sc.name, n, err)
 		}
 	}
 }

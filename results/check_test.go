@@ -51,9 +51,13 @@ func in(tx *bolt.Tx, name string) *sweepTx {
 
 // editTrial rewrites trial n of sweep "a" through fn, leaving the indexes
 // as they were.
-func editTrial(n int, fn func(t *Trial)) func(tx *bolt.Tx) error {
+func editTrial(n int, fn func(t *Trial)) func(tx *bolt.Tx) error { return editTrialIn("a", n, fn) }
+
+// editTrialIn rewrites trial n of sweep through fn, leaving the indexes
+// as they were.
+func editTrialIn(sweep string, n int, fn func(t *Trial)) func(tx *bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
-		st := in(tx, "a")
+		st := in(tx, sweep)
 		t, err := st.trial(n)
 		if err != nil {
 			return err
@@ -68,9 +72,12 @@ func editTrial(n int, fn func(t *Trial)) func(tx *bolt.Tx) error {
 }
 
 // editSweep rewrites sweep "a"'s record through fn.
-func editSweep(fn func(sw *Sweep)) func(tx *bolt.Tx) error {
+func editSweep(fn func(sw *Sweep)) func(tx *bolt.Tx) error { return editSweepIn("a", fn) }
+
+// editSweepIn rewrites sweep's record through fn.
+func editSweepIn(sweep string, fn func(sw *Sweep)) func(tx *bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
-		st := in(tx, "a")
+		st := in(tx, sweep)
 		sw, err := st.sweep()
 		if err != nil {
 			return err
@@ -211,6 +218,46 @@ func TestCheckInvariants(t *testing.T) {
 		{name: "evaluation of a trial that does not exist", mutate: editSweep(func(sw *Sweep) {
 			sw.Evaluations = append([]Best{{Trial: 42}}, sw.Evaluations...)
 		}), want: []string{`sweep "a": test evaluation 1 is trial 42, which does not exist`}},
+		// Adaptive state, in sweep "c" (buildAdaptive): 1 running
+		// (promoted), 2 done, 3 pruned, 4 paused.
+		{name: "sweep elapsed time negative", mutate: editSweepIn("c", func(sw *Sweep) { sw.Elapsed = -1 }),
+			want: []string{`sweep "c" record: elapsed time -1s < 0`}},
+		{name: "paused without a checkpoint", mutate: func(tx *bolt.Tx) error { return deleteBlob(in(tx, "c").ckpt, 4) },
+			want: []string{`sweep "c" trial 4 is paused without a checkpoint`}},
+		{name: "paused with a lease", mutate: editTrialIn("c", 4, func(t *Trial) { t.Lease = &Lease{Owner: owner("x")} }),
+			want: []string{`sweep "c" trial 4 is paused but holds a lease`}},
+		{name: "pruned with a lease", mutate: editTrialIn("c", 3, func(t *Trial) { t.Lease = &Lease{Owner: owner("x")} }),
+			want: []string{`sweep "c" trial 3 is pruned but holds a lease`}},
+		{name: "paused and promoted", mutate: editTrialIn("c", 4, func(t *Trial) { t.Promoted = true }),
+			want: []string{`sweep "c" trial 4 is paused and promoted`}},
+		{name: "paused at no rung", mutate: editTrialIn("c", 4, func(t *Trial) { t.Evals, t.Rung = nil, 0 }),
+			want: []string{`sweep "c" trial 4 is paused but has reached no rung`}},
+		{name: "promoted at no rung", mutate: editTrialIn("c", 1, func(t *Trial) { t.Evals, t.Rung = nil, 0 }),
+			want: []string{`sweep "c" trial 1 is promoted but has reached no rung`}},
+		{name: "rung is not the number of evaluations", mutate: editTrialIn("c", 2, func(t *Trial) { t.Rung = 1 }),
+			want: []string{`sweep "c" trial 2: rung 1, but 2 evaluations`}},
+		{name: "evaluations not increasing", mutate: editTrialIn("c", 2, func(t *Trial) { t.Evals[1].Resource = 1 }),
+			want: []string{`sweep "c" trial 2: evaluation 2 at 1 is not beyond the one before (at 1)`}},
+		{name: "negative target", mutate: editTrialIn("c", 1, func(t *Trial) { t.Target = -3 }),
+			want: []string{`sweep "c" trial 1: target -3 or bracket 0 < 0`}},
+		{name: "open index says paused for a running trial", mutate: func(tx *bolt.Tx) error { return in(tx, "c").open.Put(itob(1), []byte(Paused)) },
+			want: []string{`sweep "c" trial 1 is running, but the open index says "paused"`}},
+		{name: "open index misses a paused trial", mutate: func(tx *bolt.Tx) error { return in(tx, "c").open.Delete(itob(4)) },
+			want: []string{`sweep "c" trial 4 is paused, but the open index says ""`}},
+		{name: "checkpoint of a pruned trial", mutate: func(tx *bolt.Tx) error {
+			return putBlob(in(tx, "c").ckpt, 3, encodeCheckpoint(Checkpoint{Epoch: 1}))
+		}, want: []string{`sweep "c" trial 3: checkpoint of a pruned trial`}},
+		{name: "decisions garbled", mutate: func(tx *bolt.Tx) error { return in(tx, "c").dec.Put(itob(2), []byte(`[{"why":`)) },
+			want: []string{`sweep "c" trial 2: decisions: unexpected end of JSON input`}},
+		{name: "decisions of a trial that does not exist", mutate: func(tx *bolt.Tx) error { return in(tx, "c").dec.Put(itob(42), []byte(`[]`)) },
+			want: []string{`sweep "c": decisions of trial 42, which does not exist`}},
+		{name: "decisions a plain value", mutate: func(tx *bolt.Tx) error {
+			b := in(tx, "c").b
+			if err := b.DeleteBucket(bucketDecisions); err != nil {
+				return err
+			}
+			return b.Put(bucketDecisions, []byte("x"))
+		}, want: []string{`sweep "c" holds a plain value under "decisions"`}},
 		{name: "every problem, in every sweep", mutate: func(tx *bolt.Tx) error {
 			for _, err := range []error{
 				editTrial(3, func(t *Trial) { t.Status = "dome" })(tx),

@@ -1,3 +1,5 @@
+//go:build unix
+
 package results
 
 import (
@@ -124,10 +126,6 @@ func TestEnsureSweepRace(t *testing.T) {
 		t.Errorf("%d keys, want %d", len(keys), len(ts))
 	}
 }
-
-// checkpointSize is the size of a realistic checkpoint: a 784-50-10 net in
-// float64 with its SGD-momentum velocity.
-const checkpointSize = 2 * 39760 * 8
 
 // writeCheckpoints claims trial 1 of sweep "g" and checkpoints it back to
 // back (checkpoint i at epoch i) until stop is closed, calling started

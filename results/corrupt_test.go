@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -18,7 +17,9 @@ import (
 // leave: sweep "a" (val_acc, keep 2) with done trials and kept models, one
 // running and one interrupted trial with checkpoints of several chunks, a
 // failed and a pending one, histories and a selected best; sweep "b"
-// (val_loss) with a done trial and pending ones.
+// (val_loss) with a done trial and pending ones; sweep "c", adaptive, with
+// a running promoted trial, a done, a pruned and a paused one and their
+// decisions (buildAdaptive).
 func corruptFixture(t testing.TB) (path string, kept, dropped int) {
 	t.Helper()
 	ctx := context.Background()
@@ -68,6 +69,7 @@ func corruptFixture(t testing.TB) (path string, kept, dropped int) {
 	if err := s.Finish(ctx, "b", tr.Number, o, t0, Outcome{Status: Done, Metrics: Metrics{ValAcc: 0.4, ValLoss: 1.2}, Model: twoLayer(10, 5, 2, 9)}); err != nil {
 		t.Fatal(err)
 	}
+	buildAdaptive(t, s, "c")
 	if err := s.Check(ctx); err != nil {
 		t.Fatalf("the fixture fails its check: %v", err)
 	}
@@ -84,7 +86,7 @@ func storeCalls(kept, dropped int) []storeCall {
 	calls := []storeCall{
 		{"Sweeps", func(ctx context.Context, s *Store) error { _, err := s.Sweeps(ctx, t0, time.Minute); return err }},
 	}
-	for _, sw := range []string{"a", "b"} {
+	for _, sw := range []string{"a", "b", "c"} {
 		calls = append(calls,
 			storeCall{"Sweep/" + sw, func(ctx context.Context, s *Store) error { _, err := s.Sweep(ctx, sw); return err }},
 			storeCall{"Trials/" + sw, func(ctx context.Context, s *Store) error { _, err := s.Trials(ctx, sw, Filter{}); return err }},
@@ -94,6 +96,12 @@ func storeCalls(kept, dropped int) []storeCall {
 	for n := 1; n <= 8; n++ {
 		calls = append(calls, storeCall{fmt.Sprint("Trial/a/", n), func(ctx context.Context, s *Store) error {
 			_, _, err := s.Trial(ctx, "a", n)
+			return err
+		}})
+	}
+	for n := 1; n <= 4; n++ {
+		calls = append(calls, storeCall{fmt.Sprint("Trial/c/", n), func(ctx context.Context, s *Store) error {
+			_, _, err := s.Trial(ctx, "c", n)
 			return err
 		}})
 	}
@@ -310,19 +318,4 @@ func TestCorruptFile(t *testing.T) {
 		})
 	}
 	t.Logf("%d damaged copies, %d refused by Check", len(ds), detected)
-}
-
-// probeLocked reports whether some open file holds path's flock (a call
-// that left it locked would make every later write wait in vain).
-func probeLocked(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return true
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
 }

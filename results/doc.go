@@ -24,11 +24,45 @@
 // # Exactly once
 //
 // Every state change is one transaction that reads before it writes:
-// EnsureSweep adds each trial key once, Claim hands a trial to one owner,
-// and SaveCheckpoint, Heartbeat, Finish and Release check that the caller
-// still holds the trial's lease (ErrLeaseLost otherwise). Leases are data
-// (owner, heartbeat); whether a lease is stale is the caller's decision,
-// passed to Claim.
+// EnsureSweep adds each trial key once, Claim and ClaimNext hand a trial to
+// one owner, and SaveCheckpoint, Heartbeat, Pause, Finish and Release check
+// that the caller still holds the trial's lease (ErrLeaseLost otherwise).
+// Leases are data (owner, heartbeat); whether a lease is stale is the
+// caller's decision, passed to Claim and ClaimNext.
+//
+// # Adaptive search
+//
+// The store knows nothing of how trials are chosen: a scheduler (ASHA,
+// Hyperband, in package search) decides, and the store records and
+// applies its decisions, so that the whole state of an adaptive sweep is
+// in the file and a sweep resumed after kill -9 rebuilds its scheduler
+// from it.
+//
+// A trial of an adaptive sweep trains towards its Target (epochs or
+// iterations, the scheduler's unit). Reaching it below the full length, it
+// pauses (Pause): status Paused, with its checkpoint, its evaluation at
+// the rung appended to Evals (Rung = len(Evals)). A paused trial is not
+// finished, so a sweep with paused trials is not over, but Claim does not
+// take it: ClaimNext promotes it or Prune (or a Plan's Prune) ends it as
+// Pruned, final, its checkpoint deleted.
+//
+// ClaimNext is the claim of an adaptive sweep: in its write transaction it
+// takes claimable work as Claim does, and otherwise calls the caller's
+// decide function with every trial and applies the Plan it returns (start
+// a new trial, promote a paused one, wait, or finish; prune paused ones).
+// The decision and its application are one transaction, so two processes
+// never start the same trial or promote the same trial from the same rung:
+// the second decides from the history the first left. Promoted marks a
+// trial promoted out of its rung until it pauses at the next one.
+//
+// Each decision's record, opaque JSON from the scheduler, is kept with the
+// trial it concerns (Trial.Decisions, at most MaxDecisions), stored apart
+// from the trial records so that listing trials and ClaimNext's reading of
+// every trial decode none; Store.Trial returns them.
+//
+// A budget is measured against Sweep.Elapsed, the sweep's wall-clock time
+// over all its runs, which AddElapsed and TickElapsed account (TickElapsed
+// counts the time several processes run the sweep at once once).
 //
 // # Kept weights
 //
@@ -46,8 +80,9 @@
 // # Errors
 //
 // Errors wrap one of the sentinels (ErrNotFound, ErrNoSweep, ErrNoTrial,
-// ErrLocked, ErrCorrupt, ErrSchema, ErrLeaseLost, ErrNoWork, ErrDiskFull)
-// with the operation, the file and the sweep and trial concerned.
+// ErrLocked, ErrCorrupt, ErrSchema, ErrLeaseLost, ErrNoWork and its kind
+// ErrWait, ErrDuplicateKey, ErrDiskFull) with the operation, the file and
+// the sweep and trial concerned.
 //
 // Bad bytes, in a record or in the file's pages, give a *CorruptError
 // (wrapping ErrCorrupt) reading "corrupt results database FILE: what",
@@ -85,8 +120,12 @@
 // # Ownership and concurrency
 //
 // Every value returned is a copy owned by the caller (no byte slice aliases
-// the database). Byte slices passed in (Spec, Checkpoint.Data, tensors) are
-// only read, during the call. A Store is safe for concurrent use; any
-// number of Stores, in any number of processes on one host, may use the
-// same file (flock does not work across network file systems).
+// the database), and so are the trials given to ClaimNext's decide and
+// Prune's choose. Byte slices passed in (Spec, Checkpoint.Data, tensors,
+// decision records) are only read, during the call. A Store is safe for
+// concurrent use; any number of Stores, in any number of processes on one
+// host, may use the same file (flock does not work across network file
+// systems). ClaimNext's decide and Prune's choose run inside a write
+// transaction, holding the file's lock: they must be quick and must not
+// call the Store.
 package results

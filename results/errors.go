@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// Sentinel errors. Every error of this package wraps at most one of them,
-// with the operation and its identifiers in front; test with errors.Is.
+// Sentinel errors. Every error of this package wraps at most one of them
+// (ErrWait being a kind of ErrNoWork), with the operation and its
+// identifiers in front; test with errors.Is.
 var (
 	// ErrNotFound: the database file does not exist (OpenExisting and every
 	// method of a Store whose file has gone), or a trial's weights were not kept.
@@ -27,8 +28,17 @@ var (
 	ErrSchema = errors.New("unsupported results database")
 	// ErrLeaseLost: the trial is no longer running under the caller's lease.
 	ErrLeaseLost = errors.New("lease lost")
-	// ErrNoWork: Claim found no claimable trial.
+	// ErrNoWork: Claim found no claimable trial; ClaimNext found none and
+	// its scheduler said the sweep is finished (or to wait: ErrWait).
 	ErrNoWork = errors.New("no claimable trial")
+	// ErrWait: ClaimNext found no claimable trial and its scheduler
+	// decided to wait: trials in flight may free work (a promotion) when
+	// they pause or end, so ask again then. It is a kind of ErrNoWork:
+	// errors.Is(err, ErrNoWork) holds too.
+	ErrWait = fmt.Errorf("%w: nothing to claim now; trials in flight may free work", ErrNoWork)
+	// ErrDuplicateKey: ClaimNext was asked to start a trial whose key the
+	// sweep has already.
+	ErrDuplicateKey = errors.New("duplicate trial key")
 	// ErrDiskFull: a write failed for lack of room, on the device (ENOSPC)
 	// or under a file size limit (EFBIG: RLIMIT_FSIZE, the file system's
 	// largest file). The transaction was rolled back, so the database is

@@ -2,6 +2,7 @@ package results
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -128,5 +129,25 @@ func TestEnsureSweepData(t *testing.T) {
 	moved := &DataRef{Path: "/data/b", Fingerprint: "v1:abc"}
 	if got := ensure(moved); got == nil || *got != *moved {
 		t.Errorf("after the data moved: %+v, want %+v", got, moved)
+	}
+}
+
+// TestEnsureSweepInput: a sweep's input description round-trips exactly
+// (float32 mean image included) and is kept when a run gives none.
+func TestEnsureSweepInput(t *testing.T) {
+	ctx := t.Context()
+	s := newTestStore(t)
+	in := &Input{Shape: []int{1, 2, 2}, Classes: []string{"T-shirt/top", "Trouser"}, Mean: []float32{0.1, 127.30001, 254.99998, 1e-7}}
+	for _, give := range []*Input{in, nil} {
+		if _, err := s.EnsureSweep(ctx, Sweep{Name: "i", Spec: []byte("name = \"i\"\n"), Metric: "val_acc", Input: give}, grid(1)); err != nil {
+			t.Fatal(err)
+		}
+		sw, err := s.Sweep(ctx, "i")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sw.Input == nil || !reflect.DeepEqual(*sw.Input, *in) {
+			t.Errorf("given %v: stored %+v, want %+v", give, sw.Input, in)
+		}
 	}
 }

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 )
 
-// FuzzDecode feeds arbitrary bytes to every decoder of stored records: each
+// FuzzDecode feeds arbitrary bytes to every decoder of stored records
+// (trial records with their adaptive state, decision lists too): each
 // returns a value or an error wrapping ErrCorrupt, never panics, and what
 // decodes re-encodes to the same value.
 func FuzzDecode(f *testing.F) {
@@ -21,6 +23,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(m)
 	f.Add([]byte(`{"trial":1,"key":"a","params":{"lr":0.001,"hidden":[50,50]},"status":"done","val_acc":0.5}`))
 	f.Add([]byte(`{"trial":1,"params":[1,2]}`))
+	f.Add([]byte(`{"trial":1,"key":"a","status":"paused","target":3,"rung":1,"bracket":2,"evals":[{"resource":1,"value":"NaN"}],"promoted":true}`))
+	f.Add([]byte(`{"trial":1,"evals":[{"resource":"x"}]}`))
+	f.Add([]byte(`[{"action":"promote","trial":3},{"why":"x"}]`))
+	f.Add([]byte(`{"resource":3,"value":0.41}`))
+	f.Add([]byte(`{"resource":12,"value":"-Inf"}`))
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{})
 	f.Add([]byte(` { "a\\"b" : "x\\u00e9" , "c":[1,{"d":"]"}],"e":-1.5e-3,"f":null,"g":true} `))
@@ -65,6 +72,23 @@ func FuzzDecode(f *testing.F) {
 			want, wantErr := referenceParams(b)
 			if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && !reflect.DeepEqual(got, want)) {
 				t.Fatalf("Params.UnmarshalJSON(%q) = %#v, %v; reference %#v, %v", b, got, gotErr, want, wantErr)
+			}
+		}
+		if ds, err := decodeDecisions(b); err == nil {
+			enc, err := encodeDecisions(ds)
+			if err != nil {
+				t.Fatalf("re-encode decoded decisions: %v", err)
+			}
+			if ds2, err := decodeDecisions(enc); err != nil || len(ds2) != len(ds) {
+				t.Fatalf("decisions round trip: %v", err)
+			}
+		} else if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("decisions: %v", err)
+		}
+		if e, ok := parseEval(b); ok {
+			var j evalJSON
+			if err := json.Unmarshal(b, &j); err != nil || j.Resource != e.Resource || (float64(j.Value) != e.Value && !(math.IsNaN(e.Value) && math.IsNaN(float64(j.Value)))) {
+				t.Fatalf("parseEval(%q) = %+v; encoding/json: %+v, %v", b, e, j, err)
 			}
 		}
 		var sw Sweep

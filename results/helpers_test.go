@@ -1,8 +1,10 @@
 package results
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -109,3 +111,74 @@ func mustSweep(t testing.TB, s *Store, name string, n int, keep int) {
 }
 
 func contextBackground() context.Context { return context.Background() }
+
+// plan returns a decide function that returns p whatever the history.
+func plan(p Plan) func([]Trial) (Plan, error) {
+	return func([]Trial) (Plan, error) { return p, nil }
+}
+
+// decision is a scheduler's decision record, as a test writes one.
+func decision(format string, args ...any) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"why":%q}`, fmt.Sprintf(format, args...)))
+}
+
+// adaptiveTrial is new trial key of an adaptive sweep, to train to target.
+func adaptiveTrial(key string, target int) *Trial {
+	return &Trial{Key: key, Params: Params{{Name: "learning_rate", Value: 1e-3}}, Config: []byte(`{"train":{"epochs":9}}`), Seed: 7, Target: target}
+}
+
+// buildAdaptive creates adaptive sweep name (rungs at 1, 3 and 9 epochs)
+// through ClaimNext, Pause, Finish and Prune, leaving trial 1 running
+// (promoted from rung 1, with a checkpoint), 2 done at rung 2 (promoted
+// once), 3 pruned at rung 1, 4 paused at rung 1, every one with its
+// decisions, and 90 s elapsed.
+func buildAdaptive(t testing.TB, s *Store, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.EnsureSweep(ctx, Sweep{Name: name, Spec: []byte("name = \"" + name + "\"\n")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	o := owner("w")
+	ck := func(n, rung int) Checkpoint {
+		return Checkpoint{Epoch: float64(rung), Iteration: 100 * rung, Data: bytes.Repeat([]byte(fmt.Sprintf("trial %d rung %d;", n, rung)), 100)}
+	}
+	claim := func(p Plan) *Trial {
+		tr, _, err := s.ClaimNext(ctx, name, o, t0, nil, plan(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	pause := func(n, r int, v float64) {
+		if err := s.Pause(ctx, name, n, o, t0, ck(n, r), history(r), Eval{Resource: r, Value: v}, Metrics{ValAcc: v, ValLoss: 2 - v, Epochs: float64(r)}, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, v := range []float64{0.4, 0.6, 0.2} { // 1, 2, 3: paused at rung 1
+		n := claim(Plan{Action: PlanStart, Trial: adaptiveTrial(fmt.Sprint("k", i+1), 1), Decision: decision("start %d", i+1)}).Number
+		pause(n, 1, v)
+	}
+	claim(Plan{Action: PlanPromote, Number: 2, Target: 3, Decision: decision("promote 2")})
+	if err := s.Finish(ctx, name, 2, o, t0, Outcome{Status: Done, Metrics: Metrics{ValAcc: 0.7, ValLoss: 1.3, Epochs: 3}, History: history(3),
+		Model: twoLayer(4, 3, 2, 2), Duration: 2, Eval: &Eval{Resource: 3, Value: 0.7}}); err != nil {
+		t.Fatal(err)
+	}
+	claim(Plan{Action: PlanPromote, Number: 1, Target: 3, Decision: decision("promote 1")})
+	if err := s.SaveCheckpoint(ctx, name, 1, o, t0, ck(1, 2), history(2)); err != nil {
+		t.Fatal(err)
+	}
+	claim(Plan{Action: PlanStart, Trial: adaptiveTrial("k4", 1), Decision: decision("start 4")})
+	pause(4, 1, 0.5)
+	if _, err := s.Prune(ctx, name, t0, func([]Trial) ([]Pruning, error) {
+		return []Pruning{{Number: 3, Decision: decision("prune 3")}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddElapsed(ctx, name, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkpointSize is the size of a realistic checkpoint: a 784-50-10 net in
+// float64 with its SGD-momentum velocity.
+const checkpointSize = 2 * 39760 * 8

@@ -8,16 +8,40 @@ import (
 // Less is the order of leaderboards, selection and kept models: done trials
 // first, best first by the metric (val_acc descending, or val_loss ascending
 // when !maximize; NaN last), ties broken by lower ValLoss, then lower Number;
-// then every other trial by number.
+// then the paused and pruned trials, ordered alike by their metrics (the
+// best so far at the rung they reached); then every other trial by number.
+//
+// Done trials come first whatever the metrics of the others, so the first
+// of a ranking is the best done trial when there is one: selection (the
+// best trial, its test evaluation, the kept models) takes done trials
+// only, and a trial stopped at a rung ranks below every done trial, even
+// one with a worse metric.
 func Less(a, b *Trial, maximize bool) bool {
-	ad, bd := a.Status == Done, b.Status == Done
-	if ad != bd {
-		return ad
+	at, bt := rankTier(a.Status), rankTier(b.Status)
+	if at != bt {
+		return at < bt
 	}
-	if !ad {
+	if at == tierOther {
 		return a.Number < b.Number
 	}
 	return lessMetrics(a.ValAcc, a.ValLoss, a.Number, b.ValAcc, b.ValLoss, b.Number, maximize)
+}
+
+// The tiers of a ranking, in order.
+const (
+	tierDone    = iota // ranked by metrics
+	tierStopped        // paused or pruned: ranked by metrics
+	tierOther          // by number
+)
+
+func rankTier(s Status) int {
+	switch s {
+	case Done:
+		return tierDone
+	case Paused, Pruned:
+		return tierStopped
+	}
+	return tierOther
 }
 
 // lessMetrics is Less for two done trials.
@@ -75,4 +99,23 @@ func Rank(ts []Trial, maximize bool) {
 		sorted[i] = ts[j]
 	}
 	copy(ts, sorted)
+}
+
+// Selected is the one notion of a sweep's selected best trial: its
+// recorded selection (Best) while it stands, that is while no trial of the
+// sweep is unfinished and the selected trial still leads on the validation
+// metric. ranked is every trial of the sweep, ranked by Rank. An extended
+// sweep's earlier selection does not stand until the sweep has finished
+// again and its leader is that trial (otherwise the new leader is selected,
+// and the test set used again: Evaluations).
+func (sw *Sweep) Selected(ranked []Trial) *Best {
+	if sw.Best == nil || len(ranked) == 0 || ranked[0].Number != sw.Best.Trial {
+		return nil
+	}
+	for _, t := range ranked {
+		if !t.Status.Finished() {
+			return nil
+		}
+	}
+	return sw.Best
 }

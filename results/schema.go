@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -20,18 +21,28 @@ import (
 //	  <name>                  bucket
 //	    "sweep"               JSON of Sweep (without Spec and Canonical); records
 //	                          written before test_evaluations existed lack it
-//	                          (see Sweep.TestSetUses)
+//	                          (see Sweep.TestSetUses), and before elapsed_s and
+//	                          elapsed_at existed, those (read as 0)
 //	    "spec"                raw bytes: the spec as written
 //	    "canonical"           raw bytes: search's canonical form of the spec
-//	    trials                bucket: trial number (uint64 big-endian) -> JSON of Trial
+//	    trials                bucket: trial number (uint64 big-endian) -> JSON of Trial, without
+//	                          Decisions; its adaptive fields (target, rung, bracket, evals as
+//	                          [{"resource":R,"value":V}], promoted) are omitted when zero
+//	                          (records written before they existed lack them)
 //	    keys                  bucket: trial key (string) -> trial number (uint64 big-endian)
 //	    open                  bucket: number -> status (string), for every trial not finished
-//	                          (pending, running, interrupted): what Claim scans
+//	                          (pending, running, paused, interrupted): what Claim and
+//	                          ClaimNext scan
 //	    done                  bucket: number -> val_acc, val_loss (2 x float64 bits, big-endian),
 //	                          for every done trial: what ranking for kept models scans
 //	    history               bucket: number -> history encoding (below)
 //	    checkpoints           bucket: blob (below) of each unfinished trial's checkpoint encoding
+//	                          (a paused trial always has one; it is deleted when the trial finishes)
 //	    models                bucket: blob (below) of the model encoding of the best Keep done trials
+//	    decisions             bucket, optional (created by the first decision recorded; a sweep
+//	                          without one has no decisions): trial number -> JSON array of the
+//	                          trial's decision records (Trial.Decisions), each opaque JSON, at
+//	                          most MaxDecisions of them
 //
 // A blob is a large value split in chunks so that bbolt never needs a long
 // run of free pages for it (which fragments the file and grows it): keys are
@@ -49,24 +60,47 @@ import (
 //	            uvarint rank, rank uvarint dims, uvarint len + data (little-endian values)
 //
 // JSON records are decoded with encoding/json; any decoding failure is ErrCorrupt.
-// Large byte arrays (checkpoints, weights) are never inside JSON.
+// A float that can be NaN or infinite (metrics, evaluations) is encoded as the
+// string "NaN", "+Inf" or "-Inf" then (jsonfloat.go). Large byte arrays
+// (checkpoints, weights) are never inside JSON, nor are decision records in
+// a trial's record: listing trials, and ClaimNext's reading of every trial
+// for its scheduler, decode neither.
 //
 // Invariants (Check verifies them all): every sweep bucket holds its record,
-// naming it, spec, canonical form and the seven sub-buckets; trial numbers
+// naming it, spec, canonical form and the seven sub-buckets (decisions is
+// optional); the record's elapsed time is not negative; trial numbers
 // are 1..N, each record has its key's number and a valid status; a running
 // trial, and only a running one, has a lease; keys maps each trial's key to
 // it and nothing else; open lists exactly the unfinished trials with their
 // status, done exactly the done trials with their metrics; histories,
 // checkpoints (of unfinished trials) and models (of done trials) belong to
 // existing trials and decode; Best and every test evaluation name a done
-// trial, Best the latest evaluation.
+// trial, Best the latest evaluation. Adaptive state: a trial's Rung is
+// len(Evals), whose resources are positive and increasing; Target and
+// Bracket are not negative; a Promoted trial has reached a rung; a paused
+// trial has reached a rung, is not Promoted and has a checkpoint; decision
+// records belong to existing trials and decode.
+//
+// Schema versions:
+//
+//	1  the layout above without the paused status. Its readers ignore what
+//	   they do not know (the adaptive fields, the decisions bucket, the
+//	   sweep's elapsed time), but refuse a paused trial as corrupt.
+//	2  the paused status. A new file is created at 2; a file at 1 is read
+//	   and written as it is, and raised to 2 by the first Pause, in its
+//	   transaction, so a reader of version 1 refuses it as written by a
+//	   newer sweep rather than as damaged.
 //
 // Below the buckets lies bbolt's own page format, which bboltfile.go reads
 // to check a file before bbolt maps it.
 
 // schemaVersion is the layout this code reads and writes. A file with a
 // higher version is refused with ErrSchema.
-const schemaVersion = 1
+const schemaVersion = 2
+
+// schemaPaused is the version that introduced the paused status: a file
+// of a lower version is raised to it by the first Pause (raiseSchema).
+const schemaPaused = 2
 
 var (
 	bucketMeta   = []byte("meta")
@@ -84,6 +118,9 @@ var (
 	bucketCkpt     = []byte("checkpoints")
 	bucketModels   = []byte("models")
 	sweepSubBucket = [][]byte{bucketTrials, bucketKeys, bucketOpen, bucketDone, bucketHistory, bucketCkpt, bucketModels}
+
+	// bucketDecisions is optional: created by the first decision recorded.
+	bucketDecisions = []byte("decisions")
 )
 
 const encodingV1 = 1
@@ -319,6 +356,41 @@ func decodeModel(b []byte) (*Model, error) {
 
 // encodeSchema is the value of the schema key.
 func encodeSchema(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// raiseSchema raises the file's schema version to v if it is lower, in
+// the write transaction tx (whose schema was checked).
+func raiseSchema(tx *bolt.Tx, v uint64) error {
+	meta := tx.Bucket(bucketMeta)
+	old, err := decodeSchema(meta.Get(keySchema))
+	if err != nil || old >= v {
+		return err
+	}
+	return meta.Put(keySchema, encodeSchema(v))
+}
+
+// MaxDecisions is the most decision records a trial keeps: past it, the
+// oldest but the first (the trial's start) are dropped. A trial of ASHA or
+// Hyperband gets one when it starts, one per promotion and one when it is
+// pruned, far fewer; the bound keeps a faulty scheduler from growing a
+// record without end.
+const MaxDecisions = 64
+
+// maxDecisionSize bounds one decision record, in bytes.
+const maxDecisionSize = 64 << 10
+
+// encodeDecisions is the value of a trial in the decisions bucket.
+func encodeDecisions(ds []json.RawMessage) ([]byte, error) {
+	return json.Marshal(ds)
+}
+
+// decodeDecisions decodes a trial's decision records; they do not alias b.
+func decodeDecisions(b []byte) ([]json.RawMessage, error) {
+	var ds []json.RawMessage
+	if err := json.Unmarshal(b, &ds); err != nil {
+		return nil, corruptf("decisions: %v", err)
+	}
+	return ds, nil
+}
 
 func decodeSchema(b []byte) (uint64, error) {
 	if len(b) != 8 {

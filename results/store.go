@@ -432,6 +432,7 @@ type sweepTx struct {
 	name                                         string
 	b                                            *bolt.Bucket
 	trials, keys, open, done, hist, ckpt, models *bolt.Bucket
+	dec                                          *bolt.Bucket // nil until the first decision is recorded
 }
 
 // getSweep returns the buckets of sweep name, or ErrNoSweep.
@@ -447,7 +448,55 @@ func getSweep(tx *bolt.Tx, name string) (*sweepTx, error) {
 			return nil, corruptf("sweep %q has no %q bucket", name, sweepSubBucket[i])
 		}
 	}
+	st.dec = b.Bucket(bucketDecisions)
 	return st, nil
+}
+
+// decisions returns trial n's decision records, nil if it has none.
+func (st *sweepTx) decisions(n int) ([]json.RawMessage, error) {
+	if st.dec == nil {
+		return nil, nil
+	}
+	v := st.dec.Get(itob(n))
+	if v == nil {
+		return nil, nil
+	}
+	ds, err := decodeDecisions(v)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %q trial %d: %w", st.name, n, err)
+	}
+	return ds, nil
+}
+
+// addDecision appends d (when not empty) to trial n's decision records,
+// creating the decisions bucket if need be, and keeps at most MaxDecisions
+// of them: the first and the latest.
+func (st *sweepTx) addDecision(n int, d json.RawMessage) error {
+	if len(d) == 0 {
+		return nil
+	}
+	if st.dec == nil {
+		if st.b.Get(bucketDecisions) != nil {
+			return corruptf("sweep %q holds a plain value under %q", st.name, bucketDecisions)
+		}
+		var err error
+		if st.dec, err = st.b.CreateBucket(bucketDecisions); err != nil {
+			return err
+		}
+	}
+	ds, err := st.decisions(n)
+	if err != nil {
+		return err
+	}
+	ds = append(ds, d)
+	if len(ds) > MaxDecisions {
+		ds = append(ds[:1], ds[len(ds)-MaxDecisions+1:]...)
+	}
+	v, err := encodeDecisions(ds)
+	if err != nil {
+		return fmt.Errorf("trial %d: decisions: %w", n, err)
+	}
+	return st.dec.Put(itob(n), v)
 }
 
 // noSweep is the error of a lookup of sweep name that found nothing. It
@@ -564,9 +613,12 @@ func decodeTrial(sweep string, n int, v []byte) (*Trial, error) {
 	return &t, nil
 }
 
-// putTrial writes t's record and keeps the open and done indexes in step.
+// putTrial writes t's record (without its Decisions, stored apart) and
+// keeps the open and done indexes in step.
 func (st *sweepTx) putTrial(t *Trial) error {
-	v, err := json.Marshal(t)
+	rec := *t
+	rec.Decisions = nil
+	v, err := json.Marshal(&rec)
 	if err != nil {
 		return fmt.Errorf("encode trial %d: %w", t.Number, err)
 	}

@@ -1,19 +1,16 @@
 package results
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -105,19 +102,6 @@ func TestOpen(t *testing.T) {
 				t.Errorf("the file was changed")
 			}
 		})
-	}
-}
-
-// holdLock takes the exclusive lock on path, as a writing process does,
-// until the test ends.
-func holdLock(t *testing.T, path string) {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -521,13 +505,16 @@ func TestRank(t *testing.T) {
 	ts := []Trial{
 		tr(1, Failed, 0.9, 0.1), tr(2, Done, 0.5, 1.2), tr(3, Done, 0.5, 1.1), tr(4, Pending, 0, 0),
 		tr(5, Done, 0.6, 1.3), tr(6, Done, 0.5, 1.1), tr(7, Done, nan, nan), tr(8, Running, 0, 0),
+		// Stopped at a rung: below every done trial, even better ones,
+		// and ranked among themselves by their metrics.
+		tr(9, Paused, 0.9, 0.2), tr(10, Pruned, 0.55, 0.05), tr(11, Pruned, 0.9, 0.1), tr(12, Interrupted, 0.95, 0.01),
 	}
 	for _, tc := range []struct {
 		maximize bool
 		want     []int
 	}{
-		{true, []int{5, 3, 6, 2, 7, 1, 4, 8}},
-		{false, []int{3, 6, 2, 5, 7, 1, 4, 8}},
+		{true, []int{5, 3, 6, 2, 7, 11, 9, 10, 1, 4, 8, 12}},
+		{false, []int{3, 6, 2, 5, 7, 10, 11, 9, 1, 4, 8, 12}},
 	} {
 		c := slices.Clone(ts)
 		Rank(c, tc.maximize)
@@ -539,7 +526,7 @@ func TestRank(t *testing.T) {
 			t.Errorf("Rank(maximize=%v) = %v, want %v", tc.maximize, got, tc.want)
 		}
 	}
-	if !Done.Finished() || !Pruned.Finished() || Interrupted.Finished() || Running.Finished() {
+	if !Done.Finished() || !Pruned.Finished() || Interrupted.Finished() || Running.Finished() || Paused.Finished() || !Paused.Valid() {
 		t.Error("Finished")
 	}
 	if (&Sweep{Metric: "val_loss"}).Maximize() || !(&Sweep{Metric: "val_acc"}).Maximize() {
@@ -554,42 +541,5 @@ func TestOpenDirectory(t *testing.T) {
 		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is a directory") {
 			t.Errorf("%s(a directory): %v, want ErrNotFound saying it is a directory", name, err)
 		}
-	}
-}
-
-// TestLockedByAnotherProcess: a database held by another process (here
-// flock(1), which takes the same flock(2) lock bbolt does) past the timeout
-// gives ErrLocked with a message naming the file, and leaves it unchanged.
-func TestLockedByAnotherProcess(t *testing.T) {
-	s := newTestStore(t)
-	mustSweep(t, s, "g", 2, 3)
-	before, err := os.ReadFile(s.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// --close: only flock itself holds the lock, not the command it runs,
-	// so killing its process group releases it. The command runs once the
-	// lock is held, and says so.
-	cmd := exec.Command("flock", "--exclusive", "--close", s.Path(), "sh", "-c", "echo held; exec sleep 60")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("flock(1) (util-linux): %v", err)
-	}
-	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
-	if line, err := bufio.NewReader(out).ReadString('\n'); line != "held\n" {
-		t.Fatalf("flock(1) did not take the lock: %q, %v", line, err)
-	}
-	_, err = OpenExisting(s.Path(), Options{Timeout: 200 * time.Millisecond})
-	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), s.Path()) {
-		t.Fatalf("open of a database another process holds: %v, want ErrLocked naming the file", err)
-	}
-	t.Log(err)
-	after, err := os.ReadFile(s.Path())
-	if err != nil || !bytes.Equal(before, after) {
-		t.Errorf("the held file changed (%v)", err)
 	}
 }

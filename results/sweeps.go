@@ -99,6 +99,8 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 			if r.Lease != nil && now.Sub(r.Lease.Heartbeat) < staleAfter {
 				sum.Active = true
 			}
+		case Paused:
+			sum.Paused++
 		case Done:
 			sum.Done++
 		case Diverged:
@@ -129,10 +131,11 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 }
 
 // EnsureSweep creates sweep sw if it does not exist, or else replaces its
-// Spec, SpecPath, Canonical, Metric, Keep and Data (when sw has Data) with
-// sw's (keeping Created, Best and Evaluations); then it adds every trial of trials whose Key is not in the sweep
-// yet, numbered after the existing ones in the given order, with Status
-// Pending and Created set (Params, Config, Seed and Key are taken from the
+// Spec, SpecPath, Canonical, Metric, Keep, and Data and Input (when sw has
+// them) with sw's (keeping Created, Best, Evaluations, Elapsed and
+// ElapsedAt); then it adds every trial of trials whose Key is not in the
+// sweep yet, numbered after the existing ones in the given order, with
+// Status Pending and Created set (Params, Config, Seed and Key are taken from the
 // given trial; every other field is reset). It returns the numbers added.
 // All of it is one transaction, so concurrent calls never duplicate a key.
 //
@@ -186,7 +189,7 @@ func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (adde
 			if sw.Created.IsZero() {
 				sw.Created = now
 			}
-			sw.Best, sw.Evaluations = nil, nil
+			sw.Best, sw.Evaluations, sw.Elapsed, sw.ElapsedAt = nil, nil, 0, time.Time{}
 		}
 		st, err := getSweep(tx, sw.Name)
 		if err != nil {
@@ -198,8 +201,12 @@ func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (adde
 				return err
 			}
 			sw.Created, sw.Best, sw.Evaluations = old.Created, old.Best, old.Evaluations
+			sw.Elapsed, sw.ElapsedAt = old.Elapsed, old.ElapsedAt
 			if sw.Data == nil {
 				sw.Data = old.Data
+			}
+			if sw.Input == nil {
+				sw.Input = old.Input
 			}
 		}
 		if err := st.putSweep(&sw); err != nil {
@@ -279,3 +286,74 @@ func (s *Store) SetBest(ctx context.Context, sweep string, b Best) error {
 		return st.putTrial(t)
 	})
 }
+
+// AddElapsed adds d to the sweep's Elapsed, in one transaction, and
+// returns the new total: the accounting of a wall-clock budget across
+// runs, so a budgeted sweep interrupted after 4 of its 10 minutes runs
+// about 6 more when resumed. d must not be negative.
+//
+// Two processes running the sweep at once that each add their own time
+// count the time they overlap twice: TickElapsed counts it once.
+func (s *Store) AddElapsed(ctx context.Context, sweep string, d time.Duration) (total time.Duration, err error) {
+	op := fmt.Sprintf("add elapsed time to sweep %q", sweep)
+	if d < 0 {
+		return 0, fmt.Errorf("%s: %v < 0", op, d)
+	}
+	err = s.update(ctx, op, func(tx *bolt.Tx) error {
+		return updateElapsed(tx, sweep, func(sw *Sweep) {
+			sw.Elapsed += d.Seconds()
+			total = seconds(sw.Elapsed)
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// TickElapsed accounts wall-clock time to the sweep's budget, counting the
+// time any process runs the sweep once, however many run it at once. In
+// one transaction it adds to Elapsed the time since the sweep's last tick
+// (ElapsedAt), by whichever process, when that is at most gap (the sweep
+// ran all along); when it is more (no process ran the sweep in between:
+// it was stopped), or now is before the last tick (another host's clock),
+// it adds nothing. It sets ElapsedAt to now (unless now is before it) and
+// returns the new total.
+//
+// Each process running the sweep calls it every so often (well within
+// gap: at each heartbeat, with gap the lease's staleness), when it starts,
+// and when it stops; time is counted from a process's first tick.
+func (s *Store) TickElapsed(ctx context.Context, sweep string, now time.Time, gap time.Duration) (total time.Duration, err error) {
+	err = s.update(ctx, fmt.Sprintf("tick elapsed time of sweep %q", sweep), func(tx *bolt.Tx) error {
+		return updateElapsed(tx, sweep, func(sw *Sweep) {
+			if d := now.Sub(sw.ElapsedAt); !sw.ElapsedAt.IsZero() && d > 0 && d <= gap {
+				sw.Elapsed += d.Seconds()
+			}
+			if now.After(sw.ElapsedAt) {
+				sw.ElapsedAt = now
+			}
+			total = seconds(sw.Elapsed)
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// updateElapsed rewrites the sweep's record through fn.
+func updateElapsed(tx *bolt.Tx, sweep string, fn func(sw *Sweep)) error {
+	st, err := getSweep(tx, sweep)
+	if err != nil {
+		return err
+	}
+	sw, err := st.sweep()
+	if err != nil {
+		return err
+	}
+	fn(sw)
+	return st.putSweep(sw)
+}
+
+// seconds converts seconds to a Duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

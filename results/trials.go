@@ -15,6 +15,10 @@ import (
 // Lease{owner, now, now}, sets Started if zero, increments Attempts, and
 // returns it with its latest checkpoint (nil if none). ErrNoWork if no
 // trial is claimable.
+//
+// A paused trial is not claimable: only a promotion (ClaimNext) resumes
+// it. An interrupted or stale trial of an adaptive sweep is claimed as any
+// other, and goes on towards its Target.
 func (s *Store) Claim(ctx context.Context, sweep string, owner Owner, now time.Time, stale func(Lease) bool) (*Trial, *Checkpoint, error) {
 	var (
 		t  *Trial
@@ -25,56 +29,74 @@ func (s *Store) Claim(ctx context.Context, sweep string, owner Owner, now time.T
 		if err != nil {
 			return err
 		}
-		t = nil
-		c := st.open.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			n, err := btoi(k)
-			if err != nil {
-				return err
-			}
-			if Status(v) == Pending || Status(v) == Interrupted {
-				if t, err = st.trial(n); err != nil {
-					return err
-				}
-				break
-			}
-			r, err := st.trial(n)
-			if err != nil {
-				return err
-			}
-			if r.Status == Running && (r.Lease == nil || (stale != nil && stale(*r.Lease))) {
-				t = r
-				break
-			}
+		if t, err = st.claimable(stale); err != nil {
+			return err
 		}
 		if t == nil {
 			return ErrNoWork
 		}
-		t.Status = Running
-		t.Lease = &Lease{Owner: owner, Claimed: now, Heartbeat: now}
-		if t.Started.IsZero() {
-			t.Started = now
-		}
-		t.Attempts++
-		if err := st.putTrial(t); err != nil {
-			return err
-		}
-		ck = nil
-		v, err := getBlob(st.ckpt, t.Number)
-		if err != nil {
-			return err
-		}
-		if v != nil {
-			if ck, err = decodeCheckpoint(v); err != nil {
-				return fmt.Errorf("trial %d: %w", t.Number, err)
-			}
-		}
-		return nil
+		ck, err = st.claim(t, owner, now)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return t, ck, nil
+}
+
+// claimable returns the trial Claim takes: the lowest-numbered trial that
+// is pending, interrupted, or running with stale(its lease) true (or no
+// lease); nil if there is none.
+func (st *sweepTx) claimable(stale func(Lease) bool) (*Trial, error) {
+	c := st.open.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		n, err := btoi(k)
+		if err != nil {
+			return nil, err
+		}
+		switch Status(v) {
+		case Pending, Interrupted:
+			return st.trial(n)
+		case Paused:
+			continue
+		}
+		r, err := st.trial(n)
+		if err != nil {
+			return nil, err
+		}
+		if r.Status == Running && (r.Lease == nil || (stale != nil && stale(*r.Lease))) {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+// lease sets t Running under a new lease of owner (Started if zero,
+// Attempts + 1) and writes it.
+func (st *sweepTx) lease(t *Trial, owner Owner, now time.Time) error {
+	t.Status = Running
+	t.Lease = &Lease{Owner: owner, Claimed: now, Heartbeat: now}
+	if t.Started.IsZero() {
+		t.Started = now
+	}
+	t.Attempts++
+	return st.putTrial(t)
+}
+
+// claim leases t to owner and returns its checkpoint, nil if it has none.
+func (st *sweepTx) claim(t *Trial, owner Owner, now time.Time) (*Checkpoint, error) {
+	if err := st.lease(t, owner, now); err != nil {
+		return nil, err
+	}
+	v, err := getBlob(st.ckpt, t.Number)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	ck, err := decodeCheckpoint(v)
+	if err != nil {
+		return nil, fmt.Errorf("trial %d: %w", t.Number, err)
+	}
+	return ck, nil
 }
 
 // SaveCheckpoint stores ck as trial's latest checkpoint (replacing the
@@ -157,8 +179,10 @@ func (s *Store) Heartbeat(ctx context.Context, sweep string, trials []int, owner
 // Finish records the outcome of trial's attempt: Status, Metrics, History
 // (kept as stored when o.History is empty), Error, Stack, Finished = now,
 // Duration += o.Duration; it clears the lease and deletes the checkpoint.
-// o.Status must be a finished status. ErrLeaseLost unless the trial is
-// Running under owner.
+// o.Status must be a finished status. When o.Eval is not nil it is
+// appended to Evals (Rung + 1, Promoted cleared), as by Pause; its
+// Resource must be beyond the trial's last evaluation's. ErrLeaseLost
+// unless the trial is Running under owner.
 //
 // Kept models: when the trial is Done, o.Model is stored if the trial ranks
 // (by Less) within the sweep's best Keep done trials, and the models of
@@ -182,6 +206,11 @@ func (s *Store) Finish(ctx context.Context, sweep string, trial int, owner Owner
 		st, t, err := heldTrial(tx, sweep, trial, owner)
 		if err != nil {
 			return err
+		}
+		if o.Eval != nil {
+			if err := t.addEval(*o.Eval); err != nil {
+				return err
+			}
 		}
 		t.Status = o.Status
 		t.Metrics = o.Metrics
@@ -319,31 +348,8 @@ func (s *Store) Trials(ctx context.Context, sweep string, f Filter) ([]Trial, er
 		if err != nil {
 			return err
 		}
-		last, err := st.lastNumber()
-		if err != nil {
-			return err
-		}
-		out = make([]Trial, 0, last)
-		c := st.trials.Cursor()
-		prev := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			n, err := btoi(k)
-			if err != nil {
-				return err
-			}
-			if n != prev+1 {
-				return corruptf("sweep %q: trial numbers jump from %d to %d", sweep, prev, n)
-			}
-			prev = n
-			t, err := decodeTrial(sweep, n, v)
-			if err != nil {
-				return err
-			}
-			if f.match(t.Status) {
-				out = append(out, *t)
-			}
-		}
-		return nil
+		out, err = st.allTrials(f)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -351,8 +357,38 @@ func (s *Store) Trials(ctx context.Context, sweep string, f Filter) ([]Trial, er
 	return out, nil
 }
 
-// Trial returns trial number of the sweep and its history (nil if none).
-// ErrNoTrial if there is no such trial.
+// allTrials decodes the sweep's trials that f selects, by number,
+// checking that the numbers are 1..N.
+func (st *sweepTx) allTrials(f Filter) ([]Trial, error) {
+	last, err := st.lastNumber()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Trial, 0, last)
+	c := st.trials.Cursor()
+	prev := 0
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		n, err := btoi(k)
+		if err != nil {
+			return nil, err
+		}
+		if n != prev+1 {
+			return nil, corruptf("sweep %q: trial numbers jump from %d to %d", st.name, prev, n)
+		}
+		prev = n
+		t, err := decodeTrial(st.name, n, v)
+		if err != nil {
+			return nil, err
+		}
+		if f.match(t.Status) {
+			out = append(out, *t)
+		}
+	}
+	return out, nil
+}
+
+// Trial returns trial number of the sweep, with its Decisions, and its
+// history (nil if none). ErrNoTrial if there is no such trial.
 func (s *Store) Trial(ctx context.Context, sweep string, number int) (*Trial, []Epoch, error) {
 	var (
 		t    *Trial
@@ -364,6 +400,9 @@ func (s *Store) Trial(ctx context.Context, sweep string, number int) (*Trial, []
 			return err
 		}
 		if t, err = st.trial(number); err != nil {
+			return err
+		}
+		if t.Decisions, err = st.decisions(number); err != nil {
 			return err
 		}
 		hist = nil

@@ -18,18 +18,23 @@ type Status string
 const (
 	Pending     Status = "pending"
 	Running     Status = "running"
+	Paused      Status = "paused" // stopped at a rung with its checkpoint, waiting for a promotion (ClaimNext)
 	Done        Status = "done"
 	Diverged    Status = "diverged"    // the loss became NaN or Inf
 	Failed      Status = "failed"      // an error or a recovered panic
-	Pruned      Status = "pruned"      // stopped early by the search
+	Pruned      Status = "pruned"      // stopped early by the search, for good
 	Interrupted Status = "interrupted" // released (Ctrl-C) with a checkpoint; claimable again
 )
 
 // Statuses lists every status, in the order of the CLI's tables.
-var Statuses = []Status{Pending, Running, Done, Diverged, Failed, Pruned, Interrupted}
+var Statuses = []Status{Pending, Running, Paused, Done, Diverged, Failed, Pruned, Interrupted}
 
 // Finished reports whether a trial in status s is over for good: done,
 // diverged, failed or pruned. Such a trial is never claimed again.
+//
+// A paused trial is not finished (the sweep is not over while a trial may
+// still be promoted), but Claim does not take it either: only a promotion
+// decided in ClaimNext resumes it, and Prune or ClaimNext end it.
 func (s Status) Finished() bool {
 	switch s {
 	case Done, Diverged, Failed, Pruned:
@@ -86,6 +91,13 @@ type Sweep struct {
 	Keep      int       `json:"keep"`   // models kept; 0 means DefaultKeep
 	Created   time.Time `json:"created"`
 	Best      *Best     `json:"best,omitempty"` // nil until a best trial is selected; the latest of Evaluations
+	// Elapsed is the wall-clock time, in seconds, the sweep has run over
+	// all its runs and processes, as accounted by AddElapsed and
+	// TickElapsed: what a budget is measured against. 0 in a record
+	// written before it was recorded. EnsureSweep keeps it.
+	Elapsed float64 `json:"elapsed_s,omitempty"`
+	// ElapsedAt is the time of the sweep's last TickElapsed (zero if none).
+	ElapsedAt time.Time `json:"elapsed_at,omitzero"`
 	// Evaluations are every test-set evaluation of the sweep, oldest first,
 	// one per SetBest (an extended sweep that selects a new best trial has
 	// used its test set again). A record written before they were recorded
@@ -95,6 +107,20 @@ type Sweep struct {
 	// nil in a record written before it was recorded. EnsureSweep keeps
 	// the stored one when given none.
 	Data *DataRef `json:"data,omitempty"`
+	// Input is what the sweep's nets take, recorded when it is run, so
+	// that a net can be exported and used without the data set; nil in a
+	// record written before it was recorded. EnsureSweep keeps the stored
+	// one when given none.
+	Input *Input `json:"input,omitempty"`
+}
+
+// Input describes the input of a sweep's nets: the shape of one image, the
+// names of the classes, and the preprocessing of raw pixels (subtract the
+// training split's mean image, in raw pixel units).
+type Input struct {
+	Shape   []int     `json:"shape"`
+	Classes []string  `json:"classes"`
+	Mean    []float32 `json:"mean_image"`
 }
 
 // DataRef locates a sweep's data set and identifies its contents.
@@ -379,6 +405,45 @@ type Trial struct {
 
 	Epoch     float64 `json:"epoch"`     // progress of the last checkpoint
 	Iteration int     `json:"iteration"` // progress of the last checkpoint
+
+	// Adaptive search (ClaimNext, Pause): zero for a trial of a grid or
+	// random sweep, and in a record written before they existed. The
+	// resource is what the sweep's scheduler counts, epochs or iterations.
+
+	// Target is the resource this trial trains to in its current attempt,
+	// where it pauses (Pause) or, at its config's full length, finishes; 0
+	// means its config's full length. A reclaimed (interrupted or stale)
+	// trial goes on towards the same Target.
+	Target int `json:"target,omitempty"`
+	// Rung is the number of rungs the trial has reached: len(Evals). A
+	// paused trial is at rung Rung.
+	Rung int `json:"rung,omitempty"`
+	// Bracket is the trial's Hyperband bracket, as the scheduler gave it
+	// when it started the trial.
+	Bracket int `json:"bracket,omitempty"`
+	// Evals are the validation metric at each rung reached (Pause, and
+	// Finish with Outcome.Eval), by increasing Resource.
+	Evals []Eval `json:"evals,omitempty"`
+	// Promoted reports that the trial was promoted out of rung Rung: it
+	// trains (or trained, or failed) on its way to the next rung. A paused
+	// trial is never Promoted; ClaimNext sets it when it promotes one, and
+	// Pause (Finish with an Eval) clears it when the trial reaches its next
+	// rung. So a rung's decision is used once: two promotions of one trial
+	// from one rung cannot both happen.
+	Promoted bool `json:"promoted,omitempty"`
+	// Decisions are the scheduler's records of the decisions about this
+	// trial (start, each promotion, prune), oldest first, opaque here: what
+	// `sweep show` explains. They are stored apart from the record (see
+	// schema.go) and read by Store.Trial only: nil in the trials of Trials,
+	// Running, Claim and ClaimNext, and in those given to a decide
+	// function. At most MaxDecisions are kept per trial.
+	Decisions []json.RawMessage `json:"decisions,omitempty"`
+}
+
+// Eval is one evaluation of a trial's validation metric at a rung.
+type Eval struct {
+	Resource int     // epochs or iterations trained when evaluated (the scheduler's unit)
+	Value    float64 // the sweep's metric; may be NaN or infinite
 }
 
 // Epoch is a row of a trial's history, one per epoch.
@@ -421,6 +486,10 @@ type Outcome struct {
 	Stack    string
 	Model    *Model  // final weights; kept only for the best Keep done trials
 	Duration float64 // seconds of this attempt
+	// Eval, when not nil, is the trial's evaluation at the rung it ended
+	// at (an adaptive trial trained to its full length): Finish appends it
+	// to Evals, as Pause does, and clears Promoted.
+	Eval *Eval
 }
 
 // Summary is a sweep's line in `sweep ls`.
@@ -429,6 +498,7 @@ type Summary struct {
 	Total       int       `json:"total"`
 	Done        int       `json:"done"`
 	Running     int       `json:"running"`
+	Paused      int       `json:"paused"`
 	Pending     int       `json:"pending"`
 	Failed      int       `json:"failed"`
 	Diverged    int       `json:"diverged"`

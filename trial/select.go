@@ -58,8 +58,8 @@ func SelectBest(ctx context.Context, st Selector, name string, ds *data.Dataset)
 		return nil, nil, fmt.Errorf("%w: sweep %q", ErrNoDoneTrial, name)
 	}
 	best := &trials[0]
-	if sw.Best != nil && sw.Best.Trial == best.Number {
-		return sw.Best, best, nil
+	if sel := sw.Selected(trials); sel != nil {
+		return sel, best, nil // already selected and evaluated: not again
 	}
 	m, err := st.Model(ctx, name, best.Number)
 	if err != nil {

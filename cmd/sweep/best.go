@@ -60,7 +60,7 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(trials) > 0 && trials[0].Status == results.Done {
 		top = &trials[0]
 	}
-	sel := selected(sw, trials)
+	sel := sw.Selected(trials)
 	switch {
 	case rec.Unfinished > 0:
 		// No selection before the sweep ends: the leader may still change.
@@ -125,7 +125,7 @@ func writeBest(w io.Writer, sw *results.Sweep, sel *results.Best, trials []resul
 		}
 		fmt.Fprintf(w, "Current leader by %s (NOT FINAL: it may change, and has no test accuracy until the sweep ends):\n", sw.Metric)
 	} else {
-		fmt.Fprintf(w, "sweep %q: best trial %d of %d, selected on %s; its test accuracy is measured once\n",
+		fmt.Fprintf(w, "sweep %q: best trial %d of %d, selected on %s; the test set measures the selected trial only\n",
 			sw.Name, top.Number, len(trials), sw.Metric)
 	}
 	tb := kvTable()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -49,14 +50,31 @@ func TestRun(t *testing.T) {
 }
 
 func TestVersionString(t *testing.T) {
-	// A test binary has build information but no release version: the
-	// string says what it is instead of a bare "dev".
-	if v := versionString(); v == "" || v == "dev" {
-		t.Errorf("versionString() = %q", v)
-	}
 	defer func(v string) { version = v }(version)
 	version = "v1.2.3"
 	if v := versionString(); v != "v1.2.3" {
 		t.Errorf("with a release version set: %q", v)
+	}
+	vcs := func(kv ...string) []debug.BuildSetting {
+		var s []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			s = append(s, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		name string
+		bi   debug.BuildInfo
+		want string
+	}{
+		{"module version", debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261201162942-fb8eb68848d8"}}, "v0.0.0-20261201162942-fb8eb68848d8"},
+		{"revision", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("vcs.revision", "183b81e0a1b2c3d4e5f6", "vcs.time", "2026-12-01T15:00:00Z", "vcs.modified", "false")},
+			"devel, rev 183b81e0a1b2, 2026-12-01T15:00:00Z"},
+		{"modified", debug.BuildInfo{Settings: vcs("vcs.revision", "183b81e", "vcs.modified", "true")}, "devel, rev 183b81e, modified"},
+		{"nothing", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel (built without version-control information)"},
+	} {
+		if got := versionOf(&tt.bi); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -14,6 +14,14 @@ import (
 	"github.com/sweep-dev/sweep/results"
 )
 
+func init() {
+	childSetups = append(childSetups, func() {
+		if n := os.Getenv("SWEEP_TEST_FSIZE"); n != "" {
+			limitFileSize(n)
+		}
+	})
+}
+
 // limitFileSize makes this (child) process unable to grow a file past n
 // bytes, as a full disk would: writes past it fail with EFBIG instead of
 // raising SIGXFSZ.

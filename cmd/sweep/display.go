@@ -153,7 +153,11 @@ func (d *display) event(e trial.Event) {
 		// retry.
 		if now := time.Now(); now.Sub(d.lastRetry) >= 10*time.Second {
 			d.lastRetry = now
-			line = fmt.Sprintf("the database is locked by another process: retrying (%v)\n", firstLine(errorText(e.Err)))
+			what := "to claim a trial"
+			if e.Trial != nil {
+				what = fmt.Sprintf("trial %d's writes", e.Trial.Number)
+			}
+			line = fmt.Sprintf("the database is locked by another process: retrying %s while training goes on\n", what)
 		}
 	case trial.Interrupted:
 		line = interruptedLine(e)

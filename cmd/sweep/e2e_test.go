@@ -135,11 +135,13 @@ func npzArrays(t *testing.T, path string) map[string][]byte {
 	return m
 }
 
-// TestShippedSpecs validates every spec of sweeps/ (as shipped and with a
-// non-zero seed, a user's first edit) and runs each to finished trials,
-// capped for the test: the same file, with its iterations or epochs cut,
-// its grid or trials cut to the first two, and cifar10 pointed at the
-// fixtures (CIFAR-10 cannot be downloaded here).
+// TestShippedSpecs validates every spec of sweeps/ through the CLI (as
+// shipped and with a non-zero seed, a user's first edit) and runs each to
+// finished trials, capped for the test: the same file, with its iterations
+// or epochs cut and its grid or trials cut to the first two. CIFAR-10
+// cannot be downloaded here: its spec is validated with the fixture tarball
+// at the relative path it names (validate must find it, and find it too
+// small for the spec's split), then run on the fixture.
 func TestShippedSpecs(t *testing.T) {
 	files, err := filepath.Glob("../../sweeps/*.toml")
 	if err != nil || len(files) == 0 {
@@ -166,7 +168,36 @@ func TestShippedSpecs(t *testing.T) {
 					t.Fatalf("%s: %v", seed, err)
 				}
 				if spec.Data.Source == data.SourceCIFAR10 {
-					// Not on this machine: the fixtures instead.
+					// Not on this machine: the fixture, at the path the
+					// spec names relative to its directory. validate reads
+					// it and finds it too small for the spec's split.
+					dir := t.TempDir()
+					specDir, err := filepath.Abs(filepath.Dir(path))
+					if err != nil {
+						t.Fatal(err)
+					}
+					rel, err := filepath.Rel(specDir, spec.Data.Path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					b, err := os.ReadFile(fixtures)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(dir, rel), b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					copied := filepath.Join(dir, filepath.Base(file))
+					if err := os.WriteFile(copied, []byte(text), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					code, stdout, stderr := runCLI(t, "validate", copied)
+					if code != exitUsage || !strings.Contains(stderr, "train 49000 + val 1000 images requested") || !strings.Contains(stderr, filepath.Join(dir, rel)) {
+						t.Fatalf("validate %s with the fixture at %s: exit %d, want 2 and the split too big for it\n%s%s", seed, rel, code, stdout, stderr)
+					}
 					spec.Data.Path, spec.Data.Train, spec.Data.Val, spec.Data.Test = fixtures, 12, 6, 6
 				} else {
 					// Their paths are absolute or the source's default: the

@@ -57,18 +57,11 @@ func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(stderr, "export-model", err)
 	}
-	spec, err := storedSpec(sw)
+	in, err := sweepInput(ctx, sw)
 	if err != nil {
 		return fail(stderr, "export-model", err)
 	}
-	// The preprocessing (the mean image) is the data's: load it as the
-	// sweep did, so that the file reproduces the recorded accuracies from
-	// raw pixels.
-	ds, err := loadData(ctx, spec)
-	if err != nil {
-		return fail(stderr, "export-model", fmt.Errorf("data of sweep %q (for its mean image): %w", name, err))
-	}
-	arrays, err := modelArrays(t, m, ds)
+	arrays, err := modelArrays(t, m, in)
 	if err != nil {
 		return fail(stderr, "export-model", err)
 	}
@@ -100,13 +93,13 @@ func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer
 //	preprocess            0-d string: "mean_image"
 //	trial                 int64 (1,): the trial's number
 //	val_acc, test_acc     0-d float64: as recorded (test_acc NaN when not measured)
-func modelArrays(t *results.Trial, m *results.Model, ds *data.Dataset) ([]npyArray, error) {
+func modelArrays(t *results.Trial, m *results.Model, in *results.Input) ([]npyArray, error) {
 	var cfg search.Config
 	if err := json.Unmarshal(t.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("trial %d: decode config: %w", t.Number, err)
 	}
-	if len(m.Tensors) > 0 && m.Tensors[0].Shape[0] != ds.Train.D {
-		return nil, fmt.Errorf("trial %d: weights take %d features, the data has %d", t.Number, m.Tensors[0].Shape[0], ds.Train.D)
+	if len(m.Tensors) > 0 && m.Tensors[0].Shape[0] != len(in.Mean) {
+		return nil, fmt.Errorf("trial %d: weights take %d features, the data has %d", t.Number, m.Tensors[0].Shape[0], len(in.Mean))
 	}
 	arrays := make([]npyArray, 0, len(m.Tensors)+10)
 	for _, tn := range m.Tensors {
@@ -121,9 +114,9 @@ func modelArrays(t *results.Trial, m *results.Model, ds *data.Dataset) ([]npyArr
 		testAcc = *t.TestAcc
 	}
 	return append(arrays,
-		float32Array("mean_image", ds.Mean),
-		intArray("input_shape", ds.Shape),
-		stringArray("class_names", []int{len(ds.Classes)}, ds.Classes...),
+		float32Array("mean_image", in.Mean),
+		intArray("input_shape", in.Shape),
+		stringArray("class_names", []int{len(in.Classes)}, in.Classes...),
 		intArray("hidden", cfg.Hidden),
 		stringArray("activation", nil, cfg.Activation),
 		stringArray("dtype", nil, cfg.DType),
@@ -132,6 +125,29 @@ func modelArrays(t *results.Trial, m *results.Model, ds *data.Dataset) ([]npyArr
 		float64Scalar("val_acc", t.ValAcc),
 		float64Scalar("test_acc", testAcc),
 	), nil
+}
+
+// sweepInput is what sw's nets take, as recorded when it ran; a sweep
+// recorded before that has it derived from its data set, which must then be
+// where it was recorded, with the same contents (dataRef checks).
+func sweepInput(ctx context.Context, sw *results.Sweep) (*results.Input, error) {
+	if sw.Input != nil {
+		return sw.Input, nil
+	}
+	spec, err := storedSpec(sw)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := func() (*data.Dataset, error) {
+		if _, err := dataRef(ctx, spec, sw); err != nil {
+			return nil, err
+		}
+		return loadData(ctx, spec)
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("sweep %q was recorded without its input's description, and its data set (for the mean image) cannot be read: %w", sw.Name, err)
+	}
+	return &results.Input{Shape: ds.Shape, Classes: ds.Classes, Mean: ds.Mean}, nil
 }
 
 // defaultModelTrial is the trial whose weights export-model writes when
@@ -147,7 +163,7 @@ func defaultModelTrial(ctx context.Context, st *results.Store, name string, stde
 		return 0, err
 	}
 	results.Rank(trials, sw.Maximize())
-	if sel := selected(sw, trials); sel != nil {
+	if sel := sw.Selected(trials); sel != nil {
 		return sel.Trial, nil
 	}
 	if len(trials) == 0 || trials[0].Status != results.Done {

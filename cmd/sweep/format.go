@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -32,7 +33,14 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 
 // fail reports err as sweep cmd's error and returns the exit code: 2 for
 // a usageError, else exitCode's.
+//
+// A write to a stdout its reader closed (`sweep ls | head`) is no error to
+// report: the command ends quietly with exitBrokenPipe, as it would have
+// been killed by SIGPIPE had sweep not ignored it (see mainWithSignals).
 func fail(stderr io.Writer, cmd string, err error) int {
+	if errors.Is(err, syscall.EPIPE) {
+		return exitBrokenPipe
+	}
 	fmt.Fprintf(stderr, "sweep %s: %v\n", cmd, err)
 	if errors.As(err, new(usageError)) {
 		return exitUsage
@@ -193,7 +201,7 @@ func stamp(t time.Time) string {
 // an outcome (done, pruned or diverged).
 func hasMetrics(t *results.Trial) bool {
 	switch t.Status {
-	case results.Done, results.Pruned, results.Diverged:
+	case results.Done, results.Paused, results.Pruned, results.Diverged:
 		return true
 	}
 	return false
@@ -231,24 +239,6 @@ func paramNames(trials []results.Trial) []string {
 		}
 	}
 	return names
-}
-
-// selected is the one notion of a sweep's selected best trial that every
-// command uses: the recorded selection while it stands, that is while the
-// sweep has no unfinished trial and the selected trial still leads on the
-// validation metric. ranked is every trial of the sweep, ranked. An
-// extended sweep's earlier selection does not stand until the sweep has
-// finished again (its leader may change; then `best` selects anew).
-func selected(sw *results.Sweep, ranked []results.Trial) *results.Best {
-	if sw.Best == nil || len(ranked) == 0 || ranked[0].Number != sw.Best.Trial {
-		return nil
-	}
-	for _, t := range ranked {
-		if !t.Status.Finished() {
-			return nil
-		}
-	}
-	return sw.Best
 }
 
 // writeLeaderboard writes trials as an aligned table with a column per

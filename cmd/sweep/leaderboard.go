@@ -109,7 +109,7 @@ func board(ctx context.Context, st *results.Store, name string, o boardOptions, 
 		finished = finished && t.Status.Finished()
 	}
 	results.Rank(all, sw.Maximize())
-	sel := selected(sw, all)
+	sel := sw.Selected(all)
 	if o.sort != "" {
 		if err := sortTrials(all, o.sort, paramNames(all)); err != nil {
 			return false, err

@@ -104,8 +104,8 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var tb table
-	for i, c := range []string{"sweep", "trials", "done", "running", "stale", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "state"} {
-		tb.col(c, i > 0 && i < 11)
+	for i, c := range []string{"sweep", "trials", "done", "running", "stale", "paused", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "state"} {
+		tb.col(c, i > 0 && i < 12)
 	}
 	for _, r := range recs {
 		best := "-"
@@ -116,10 +116,10 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case r.Active:
 			state = "running on " + strings.Join(r.Processes, ", ")
-		case r.Pending+r.Running+r.Stale+r.Interrupted == 0:
+		case r.Pending+r.Running+r.Stale+r.Paused+r.Interrupted == 0:
 			state = "finished"
 		}
-		tb.add(r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Pending), itoa(r.Interrupted),
+		tb.add(r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Paused), itoa(r.Pending), itoa(r.Interrupted),
 			itoa(r.Diverged), itoa(r.Failed), itoa(r.Pruned), best, state)
 	}
 	if err := tb.write(stdout, ""); err != nil {
@@ -131,13 +131,13 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // writeLsCSV writes the sweeps as CSV, with the JSON field names as header.
 func writeLsCSV(w io.Writer, recs []lsRecord) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"name", "total", "done", "running", "stale", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "active", "processes", "created"})
+	_ = cw.Write([]string{"name", "total", "done", "running", "stale", "paused", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "active", "processes", "created"})
 	for _, r := range recs {
 		best := ""
 		if r.BestValAcc != nil {
 			best = strconv.FormatFloat(*r.BestValAcc, 'g', -1, 64)
 		}
-		_ = cw.Write([]string{r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Pending), itoa(r.Interrupted),
+		_ = cw.Write([]string{r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Paused), itoa(r.Pending), itoa(r.Interrupted),
 			itoa(r.Diverged), itoa(r.Failed), itoa(r.Pruned), best, strconv.FormatBool(r.Active),
 			strings.Join(r.Processes, " "), r.Created.UTC().Format(time.RFC3339Nano)})
 	}

@@ -18,13 +18,17 @@ func TestMain(m *testing.M) {
 		if gate := os.Getenv("SWEEP_TEST_GATE"); gate != "" {
 			holdFirstEpoch(gate)
 		}
-		if n := os.Getenv("SWEEP_TEST_FSIZE"); n != "" {
-			limitFileSize(n)
+		for _, setup := range childSetups {
+			setup()
 		}
 		os.Exit(mainWithSignals(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
+
+// childSetups run in a child process before the CLI: platform-specific
+// test files add theirs.
+var childSetups []func()
 
 // holdFirstEpoch makes the child process hold the first trial that
 // finishes an epoch, inside its worker, until the test lets it go: it

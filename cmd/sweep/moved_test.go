@@ -83,6 +83,10 @@ func TestRelativeAndMovedData(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "sweep resume moved --data NEWPATH") {
 		t.Fatalf("resume after the data moved: exit %d, want 2 and the --data hint\n%s%s", code, stdout, stderr)
 	}
+	// A net is exported without its data set: what it takes was recorded.
+	if code, stdout, stderr := runCLI(t, "export-model", "moved", "-o", filepath.Join(t.TempDir(), "m.npz"), "--db", db); code != exitOK {
+		t.Errorf("export-model with the data gone: exit %d\n%s%s", code, stdout, stderr)
+	}
 	// Other files are refused, and nothing changes.
 	code, _, stderr = runCLI(t, "resume", "moved", "--data", filepath.Join(base, "other"), "--db", db)
 	if code != exitUsage || !strings.Contains(stderr, "are not the data set sweep \"moved\" was trained on") {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/sweep-dev/sweep/data"
@@ -70,18 +71,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	// An existing database is checked before anything is loaded or
-	// written, and a damaged file refused; a new one is created only once
+	// An existing database is opened, which checks its pages, before
+	// anything is loaded (EnsureSweep checks the rest before the first
+	// write, and refuses a damaged file); a new one is created only once
 	// the data has loaded (execute), so a mistake in [data] leaves no
 	// empty database behind.
 	st, err := results.OpenExisting(a.db, results.Options{})
-	if err == nil {
-		err = st.CheckWritable(ctx)
-	}
 	var old *results.Sweep
 	switch {
-	case errors.Is(err, results.ErrNotFound):
-		st = nil
+	case errors.Is(err, results.ErrNotFound) || emptyFile(a.db):
+		// Not there yet, or empty (mktemp, touch): Open initialises it.
+		st, err = nil, nil
 	case err != nil:
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
@@ -119,6 +119,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return execute(ctx, st, a.db, spec, old, src, abs, a.workers, stdout, stderr)
 }
 
+// emptyFile reports whether path is an existing empty regular file.
+func emptyFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0
+}
+
 // onlyDataMoved reports whether err is a spec change of data.path alone.
 func onlyDataMoved(err error) bool {
 	var ce *search.ChangeError
@@ -139,9 +145,6 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	st, err := results.OpenExisting(a.db, results.Options{})
-	if err == nil {
-		err = st.CheckWritable(ctx)
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
@@ -183,6 +186,12 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // st is nil when the database does not exist yet: it is created at db once
 // the data has loaded.
 func execute(ctx context.Context, st *results.Store, db string, spec *search.Spec, old *results.Sweep, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
+	if spec.Search.Adaptive() {
+		// The spec keys and their checks are in; training the trials the
+		// scheduler decides is not wired into run yet.
+		fmt.Fprintf(stderr, "%s: search: %s is a valid adaptive search, but this version of sweep cannot run adaptive searches yet: use method = \"grid\", or \"random\" with trials = N and sampler = \"random\"\n", specPath, spec.Search.Method)
+		return exitUsage
+	}
 	recs, err := trial.Records(spec)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", specPath, err)
@@ -201,7 +210,7 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 			return interruptedCode(ctx)
 		}
 		fmt.Fprintf(stderr, "sweep: data of %q: %v\n", spec.Name, err)
-		if old != nil && errors.Is(err, data.ErrNotFound) {
+		if old != nil && old.Data != nil && old.Data.Path == spec.Data.Path && errors.Is(err, data.ErrNotFound) {
 			fmt.Fprintf(stderr, "If the data set moved, point the sweep at it (its contents are checked):\n  sweep resume %s --data NEWPATH --db %s\n", shellQuote(spec.Name), dbArg(st))
 		}
 		return exitUsage
@@ -214,7 +223,8 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 	}
 
 	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),
-		Metric: spec.Search.Metric, Keep: spec.Search.Keep, Data: ref}
+		Metric: spec.Search.Metric, Keep: spec.Search.Keep, Data: ref,
+		Input: &results.Input{Shape: ds.Shape, Classes: ds.Classes, Mean: ds.Mean}}
 	added, err := st.EnsureSweep(ctx, sw, recs)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep: record sweep %q: %v\n", spec.Name, err)
@@ -239,6 +249,15 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 		fmt.Fprintf(stderr, "sweep: %v\n", err)
 		return exitCode(err)
 	}
+	// No more workers than trials left to train: the others would have
+	// nothing to do.
+	left := 0
+	for _, t := range all {
+		if !t.Status.Finished() {
+			left++
+		}
+	}
+	workers = max(min(workers, left), 1)
 	for _, w := range runWarnings(all, ds, workers, runtime.NumCPU()) {
 		fmt.Fprintf(stderr, "sweep: warning: %s\n", w)
 	}
@@ -269,23 +288,35 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 }
 
 // interruptedSummary says what the store holds of the trials a run
-// stopped: "2 trials interrupted, 1 from its checkpoint, 1 from scratch".
+// stopped: "of its 2 running trials, 1 resumes from a checkpoint, 1 starts
+// from scratch".
 func interruptedSummary(s trial.Stats) string {
 	if s.Interrupted == 0 {
 		return "no trial was running"
 	}
-	msg := fmt.Sprintf("%s interrupted", trials(s.Interrupted))
+	msg := "its running trial "
+	if s.Interrupted > 1 {
+		msg = fmt.Sprintf("of its %d running trials, ", s.Interrupted)
+	}
 	var parts []string
 	if s.Checkpointed > 0 {
-		parts = append(parts, fmt.Sprintf("%d resume%s from a checkpoint", s.Checkpointed, verbS(s.Checkpointed)))
+		parts = append(parts, fmt.Sprintf("%sresume%s from a checkpoint", countIf(s.Interrupted, s.Checkpointed), verbS(s.Checkpointed)))
 	}
 	if n := s.Interrupted - s.Checkpointed; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d start%s from scratch", n, verbS(n)))
+		parts = append(parts, fmt.Sprintf("%sstart%s from scratch", countIf(s.Interrupted, n), verbS(n)))
 	}
 	if s.Unreleased > 0 {
-		parts = append(parts, fmt.Sprintf("%d could not be marked interrupted and show%s as running until a run reclaims %s", s.Unreleased, verbS(s.Unreleased), pronoun(s.Unreleased)))
+		parts = append(parts, fmt.Sprintf("%scould not be marked interrupted and show%s as running until a run reclaims %s", countIf(s.Interrupted, s.Unreleased), verbS(s.Unreleased), pronoun(s.Unreleased)))
 	}
-	return msg + ": " + strings.Join(parts, ", ")
+	return msg + strings.Join(parts, ", ")
+}
+
+// countIf is "n " when there are several of all, "" when there is one.
+func countIf(all, n int) string {
+	if all == 1 {
+		return ""
+	}
+	return strconv.Itoa(n) + " "
 }
 
 // verbS is a present-tense verb's s: "1 resumes", "2 resume".
@@ -418,7 +449,7 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, countsLine(name, ts))
 	results.Rank(ts, sw.Maximize())
-	writeLeaderboard(stdout, ts[:min(5, len(ts))], selected(sw, ts))
+	writeLeaderboard(stdout, ts[:min(5, len(ts))], sw.Selected(ts))
 	if best != nil {
 		chosen := ""
 		if !sw.Maximize() {
@@ -474,17 +505,31 @@ func startLine(name string, all []results.Trial, added, workers int, ds *data.Da
 		workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
 }
 
+// countsLine is a sweep's trials counted by status, a running trial whose
+// process is gone or missed its heartbeats counted as stale (as ls does).
 func countsLine(name string, ts []results.Trial) string {
 	counts := map[results.Status]int{}
+	stale := 0
+	isStale := trial.Staleness(trial.Self(), clock(), trial.DefaultLeaseTTL)
 	for _, t := range ts {
+		if t.Status == results.Running && (t.Lease == nil || isStale(*t.Lease)) {
+			stale++
+			continue
+		}
 		counts[t.Status]++
 	}
 	s := fmt.Sprintf("sweep %q: %s:", name, trials(len(ts)))
 	for _, st := range []results.Status{results.Done, results.Diverged, results.Failed, results.Pruned,
-		results.Interrupted, results.Running, results.Pending} {
+		results.Paused, results.Interrupted, results.Running} {
 		if counts[st] > 0 {
 			s += fmt.Sprintf(" %d %s,", counts[st], st)
 		}
+	}
+	if stale > 0 {
+		s += fmt.Sprintf(" %d stale,", stale)
+	}
+	if counts[results.Pending] > 0 {
+		s += fmt.Sprintf(" %d %s,", counts[results.Pending], results.Pending)
 	}
 	return s[:len(s)-1]
 }

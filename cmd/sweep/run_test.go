@@ -409,7 +409,9 @@ func TestFailedTrialExits3(t *testing.T) {
 }
 
 func TestRunWarnings(t *testing.T) {
-	const src = "name = %q\n[data]\nsource = \"synthetic\"\ntrain = 100\nval = 20\ntest = 20\n[train]\niterations = 3\nbatch_size = %d\n[search.params]\nreg = [0.0, 0.1]\n"
+	// 65 trials: enough for 64 workers to have work (fewer would be
+	// started, and not warned about).
+	const src = "name = %q\n[data]\nsource = \"synthetic\"\ntrain = 100\nval = 20\ntest = 20\ndim = 10\n[model]\nhidden = [5]\n[train]\niterations = 3\nbatch_size = %d\n[search.params]\nreg = { uniform = [0.0, 1.0], steps = 65 }\n"
 	code, stdout, stderr := runCLI(t, "run", writeSpec(t, fmt.Sprintf(src, "warn", 150)), "--db", newDB(t), "--workers", "64")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
@@ -456,5 +458,17 @@ func TestNothingSearched(t *testing.T) {
 	}
 	if strings.Contains(stdout, "()") || strings.Contains(stdout, "1 trials") {
 		t.Errorf("output has empty parentheses or \"1 trials\":\n%s", stdout)
+	}
+}
+
+// TestEmptyDatabaseFile: an empty file (mktemp, touch) is a new database.
+func TestEmptyDatabaseFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := writeSpec(t, "name = \"e\"\n[data]\nsource = \"synthetic\"\ntrain = 100\nval = 20\ntest = 20\n[train]\niterations = 5\nbatch_size = 20\n")
+	if code, stdout, stderr := runCLI(t, "run", spec, "--db", db); code != exitOK {
+		t.Fatalf("run into an empty file: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -79,8 +80,21 @@ func TestExtendedSweepSelection(t *testing.T) {
 	if code != exitOK || !strings.Contains(board, "*3 ") || !strings.Contains(board, "test set used twice") {
 		t.Errorf("leaderboard after the extension:\n%s", board)
 	}
-	if _, table, _ := runCLI(t, "best", "ext", "--db", db); !strings.Contains(table, "used twice for this sweep") {
-		t.Errorf("best does not say the test set was used twice:\n%s", table)
+	if _, table, _ := runCLI(t, "best", "ext", "--db", db); !strings.Contains(table, "used twice for this sweep") || strings.Contains(table, "measured once") {
+		t.Errorf("best does not say the test set was used twice (and only that):\n%s", table)
+	}
+	// The earlier selection's test accuracy stays, said for what it is.
+	earlier := 0
+	for _, line := range strings.Split(board, "\n") {
+		if f := strings.Fields(line); len(f) > 5 && f[2] == "done" && f[6] != "-" && !strings.HasPrefix(f[1], "*") {
+			earlier, _ = strconv.Atoi(f[1])
+		}
+	}
+	if earlier == 0 {
+		t.Fatalf("the leaderboard shows no earlier selection's test_acc:\n%s", board)
+	}
+	if _, shown, _ := runCLI(t, "show", "ext", strconv.Itoa(earlier), "--db", db); !strings.Contains(shown, "evaluated when it was selected; trial 3 is selected now") {
+		t.Errorf("show of the earlier selection:\n%s", shown)
 	}
 }
 

@@ -108,7 +108,13 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if err := writeTrial(stdout, pos[0], t, hist, shown, lease); err != nil {
+	testNote := ""
+	if t.TestAcc != nil {
+		if testNote, err = testAccNote(ctx, st, pos[0], t.Number); err != nil {
+			return fail(stderr, "show", err)
+		}
+	}
+	if err := writeTrial(stdout, pos[0], t, hist, shown, lease, testNote); err != nil {
 		return fail(stderr, "show", err)
 	}
 	return exitOK
@@ -116,7 +122,8 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // writeTrial writes one trial for people.
 // hist may be the tail of the history's total epochs.
-func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoch, total int, lease *leaseRecord) error {
+// testNote says what the trial's test accuracy is (testAccNote).
+func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoch, total int, lease *leaseRecord, testNote string) error {
 	fmt.Fprintf(w, "sweep %q, trial %d: %s\n", sweep, t.Number, t.Status)
 	tb := kvTable()
 	kv := func(k, v string) { tb.add(k, v) }
@@ -149,7 +156,7 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 		kv("trained", fmt.Sprintf("%d iterations, %s epochs", t.Iterations, human(math2(t.Epochs))))
 	}
 	if t.TestAcc != nil {
-		kv("test_acc", metric(*t.TestAcc)+"  (the selected best trial)")
+		kv("test_acc", metric(*t.TestAcc)+"  ("+testNote+")")
 	}
 	if t.Status == results.Pending {
 		return tb.write(w, "  ")
@@ -191,26 +198,52 @@ func historyTable(hist []results.Epoch) *table {
 	return &ht
 }
 
-// leaseState says what is known of a running trial's lease and its owner's
-// process, in the terms `run` reclaims trials by (trial.Staleness): a lease
-// whose heartbeat is older than trial.DefaultLeaseTTL has expired; a
-// process on this host that is gone loses its lease at once.
+// testAccNote says why trial n of sweep has a test accuracy: it is the
+// selected best, or it was when it was evaluated and the sweep has changed
+// since (results.Sweep.Selected).
+func testAccNote(ctx context.Context, st *results.Store, sweep string, n int) (string, error) {
+	sw, err := st.Sweep(ctx, sweep)
+	if err != nil {
+		return "", err
+	}
+	ts, err := st.Trials(ctx, sweep, results.Filter{})
+	if err != nil {
+		return "", err
+	}
+	results.Rank(ts, sw.Maximize())
+	switch sel := sw.Selected(ts); {
+	case sel != nil && sel.Trial == n:
+		return "the selected best trial", nil
+	case sel != nil:
+		return fmt.Sprintf("evaluated when it was selected; trial %d is selected now", sel.Trial), nil
+	}
+	return "evaluated when it was selected; the sweep has changed since, and no trial is selected now", nil
+}
+
+// leaseState says what is known of a running trial's lease (l.Live, by
+// the rule `run` reclaims trials with: trial.Staleness) and of its owner's
+// process.
 func leaseState(l *leaseRecord) string {
-	expired := clock().Sub(l.Heartbeat) > trial.DefaultLeaseTTL
+	stopped := l.Process == trial.ProcessStopped.String()
 	switch {
 	case l.Process == trial.ProcessGone.String():
 		return "stale: its process is gone; the next run reclaims the trial"
-	case l.Process == trial.ProcessStopped.String() && expired:
-		return "lease expired: its process still exists but is stopped (SIGSTOP?); the next run reclaims the trial, and the process finds its lease lost if it is continued"
-	case l.Process == trial.ProcessStopped.String():
+	case stopped && !l.Live:
+		return "lease expired: its process still exists but is stopped (SIGSTOP?); the next run reclaims the trial (if the process is continued first, it goes on)"
+	case stopped:
 		return "its process is stopped (SIGSTOP?) and sends no heartbeats: the lease expires unless it is continued"
-	case expired && l.Process == trial.ProcessAlive.String():
+	case l.Live:
+		return "alive"
+	case l.Process == trial.ProcessAlive.String():
 		return "lease expired: its process still exists but sends no heartbeats (hung, or waiting for the database); the next run reclaims the trial"
-	case expired:
+	case l.Process == trial.ProcessUnknown.String() && l.Owner != "" && !strings.HasPrefix(l.Owner, selfHost()+":"):
 		return "lease expired: its process runs on another host, whether it still exists is unknown; the next run reclaims the trial"
 	}
-	return "alive"
+	return "lease expired: whether its process still exists is unknown here; the next run reclaims the trial"
 }
+
+// selfHost is this machine's name as leases record it.
+func selfHost() string { return trial.Self().Host }
 
 // trialNumber parses the TRIAL argument of a command on sweep.
 func trialNumber(arg, sweep string) (int, error) {

@@ -61,6 +61,9 @@ func mainWithSignals(args []string, stdout, stderr io.Writer) int {
 	}()
 	code := run(ctx, args, stdout, stderr)
 	signal.Stop(sigs)
+	if code == exitInterrupted {
+		code = interruptedCode(ctx) // 128+n for whichever signal it was
+	}
 	return code
 }
 

@@ -60,9 +60,11 @@ func validateSpec(ctx context.Context, w io.Writer, path string) error {
 		}
 		return fmt.Errorf("sweep validate: %w", err)
 	}
-	trials, err := spec.Trials()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	var trials []search.Trial
+	if !spec.Search.Adaptive() {
+		if trials, err = spec.Trials(); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	// The data as run would load it, checked from the files' headers.
 	info, err := data.Inspect(ctx, dataOptions(spec))
@@ -74,6 +76,11 @@ func validateSpec(ctx context.Context, w io.Writer, path string) error {
 	fmt.Fprintln(w, "# settings, defaults filled in")
 	fmt.Fprint(w, strings.TrimPrefix(string(spec.Canonical()), "\n"))
 	fmt.Fprintln(w)
+	if spec.Search.Adaptive() {
+		fmt.Fprintln(w, "# trials: decided as the sweep runs, from its results")
+		fmt.Fprintln(w, "# note: this version of sweep validates adaptive searches but cannot run them yet")
+		return nil
+	}
 	writeTrials(w, trials)
 	return nil
 }
@@ -95,11 +102,40 @@ func describeData(in data.Info) string {
 		in.Name, where, o.Train, o.Val, in.TrainImages, o.Test, in.TestImages, in.Classes, strings.Join(shape, "x"))
 }
 
-// describeSearch says what the sweep searches: "grid of 4 x 2 x 3 = 24 trials".
+// describeSearch says what the sweep searches: "grid of 4 x 2 x 3 = 24
+// trials", "asha with tpe sampling, 40 trials or 2m0s, rungs at 1, 3, 9
+// epochs".
 func describeSearch(s *search.Spec) string {
 	n := s.Len()
+	sr := s.Search
 	switch {
-	case s.Search.Method == "random":
+	case sr.Method != "grid" && sr.Method != "random" || sr.Sampler == "tpe" || sr.Budget > 0:
+		d := sr.Method
+		if sr.Method == "random" {
+			d = "random search"
+		}
+		if sr.Sampler == "tpe" {
+			d += " with tpe sampling"
+		}
+		var bounds []string
+		if n > 0 {
+			bounds = append(bounds, trials(n))
+		}
+		if sr.Budget > 0 {
+			bounds = append(bounds, "a budget of "+sr.Budget.String())
+		}
+		d += ", " + strings.Join(bounds, " or ")
+		if sr.Min > 0 {
+			if rungs, err := search.Rungs(sr.Min, maxResource(s), sr.Eta); err == nil {
+				r := make([]string, len(rungs))
+				for i, v := range rungs {
+					r[i] = strconv.Itoa(v)
+				}
+				d += fmt.Sprintf(", rungs at %s %s (eta %d)", strings.Join(r, ", "), sr.MinUnit, sr.Eta)
+			}
+		}
+		return d
+	case sr.Method == "random":
 		return fmt.Sprintf("random search, %d trial%s", n, plural(n))
 	case len(s.Search.Params) < 2:
 		return fmt.Sprintf("grid of %d trial%s", n, plural(n))
@@ -109,6 +145,14 @@ func describeSearch(s *search.Spec) string {
 		sizes[i] = fmt.Sprint(p.Len())
 	}
 	return fmt.Sprintf("grid of %s = %d trials", strings.Join(sizes, " x "), n)
+}
+
+// maxResource is a trial's full length in the unit of its rungs.
+func maxResource(s *search.Spec) int {
+	if s.Search.MinUnit == "iterations" {
+		return s.Base.Iterations
+	}
+	return s.Base.Epochs
 }
 
 // writeTrials prints one row per trial: its number (1-based, as `sweep run`

@@ -33,10 +33,8 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// versionString is the release version set at link time, else the module
-// version the go command stamped (v1.2.3, or a pseudo-version of the
-// commit), else the version-control revision it recorded
-// ("rev 183b81e0a1b2, modified, 2026-12-01T15:00:00Z").
+// versionString is the release version set at link time, else what the
+// go command recorded in the binary (versionOf).
 func versionString() string {
 	if version != "" {
 		return version
@@ -45,6 +43,13 @@ func versionString() string {
 	if !ok {
 		return "unknown (no build information)"
 	}
+	return versionOf(bi)
+}
+
+// versionOf is the module version the go command stamped (v1.2.3, or a
+// pseudo-version of the commit), else the version-control revision it
+// recorded ("devel, rev 183b81e0a1b2, modified, 2026-12-01T15:00:00Z").
+func versionOf(bi *debug.BuildInfo) string {
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}

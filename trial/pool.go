@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ type Recorder interface {
 
 var _ Recorder = (*results.Store)(nil)
 
+// waitPoll is how long a worker with nothing to claim waits for trials of
+// other processes to free work, when none of its own pool ends first.
+const waitPoll = time.Second
+
 // DefaultLeaseTTL is how long a lease lives without a heartbeat before
 // another host may reclaim the trial. Processes on the same host reclaim the
 // trials of a dead owner at once.
@@ -43,6 +48,7 @@ const (
 	Interrupted                  // a trial stopped early; Saved and Released say what the store holds
 	LeaseLost                    // the trial is no longer this process's: reclaimed by another process, or its lease expired (Err)
 	Retrying                     // the database was locked by another process (Err); the write will be tried again
+	Paused                       // an adaptive trial stopped at a rung (Trial, with its metrics and evaluations so far), to be promoted or pruned
 )
 
 // Event reports a worker's progress to a display.
@@ -86,13 +92,27 @@ type Pool struct {
 	Events   func(Event)      // optional; called from the workers' (and their savers') goroutines
 	Now      func() time.Time // optional clock (tests)
 
-	mu   sync.Mutex
-	held map[int]time.Time // trials this process holds a lease on: when each lease was last refreshed
+	// Scheduler, for an adaptive sweep, decides what to run next, inside
+	// each claim (Store must then be a Planner too); Metric is the sweep's
+	// ("val_acc" or "val_loss"), the value of each rung's evaluation. nil
+	// for a sweep whose trials are all in the store (grid, random).
+	Scheduler search.Scheduler
+	Metric    string
+	// Deadline, when not zero, is when the sweep's budget runs out: no
+	// trial is claimed after it, and an adaptive sweep's running trials
+	// pause at their next epoch end (End then prunes them).
+	Deadline time.Time
+
+	mu      sync.Mutex
+	held    map[int]time.Time // trials this process holds a lease on: when each lease was last refreshed
+	changed chan struct{}     // closed (and replaced) when a trial of this pool pauses or ends
 }
 
 // Stats counts what a Run did.
 type Stats struct {
 	Trained, Done, Diverged, Failed, Interrupted int
+	// Paused counts the trials that paused at a rung (adaptive sweeps).
+	Paused int
 	// Of the Interrupted trials: Checkpointed have a checkpoint in the
 	// store to resume from; Unreleased could not be released (a failed
 	// write) and stay running until their lease expires.
@@ -141,6 +161,7 @@ func (p *Pool) emit(e Event) {
 func (p *Pool) Run(ctx context.Context) (Stats, error) {
 	workers := max(p.Workers, 1)
 	p.held = map[int]time.Time{}
+	p.changed = make(chan struct{})
 	var (
 		st   Stats
 		stMu sync.Mutex
@@ -184,15 +205,39 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 		t  *results.Trial
 		ck *results.Checkpoint
 	)
+	if !p.Deadline.IsZero() && !p.now().Before(p.Deadline) {
+		return false, nil // the budget ran out: nothing new starts
+	}
+	var decide func([]results.Trial) (results.Plan, error)
+	if p.Scheduler != nil {
+		decide = decider(p.Scheduler)
+	}
+	// Seen before the claim: a change after it wakes a wait.
+	changed := p.changes()
 	err := p.write(ctx, sctx, worker, nil, func(wctx context.Context, now time.Time) error {
 		var err error
-		t, ck, err = p.Store.Claim(wctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()))
+		if decide != nil {
+			t, ck, err = p.Store.(Planner).ClaimNext(wctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()), decide)
+		} else {
+			t, ck, err = p.Store.Claim(wctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()))
+		}
 		if err == nil {
 			p.hold(t.Number, now)
 		}
 		return err
 	})
 	switch {
+	case errors.Is(err, results.ErrWait):
+		// Trials in flight, here or in another process, may free work
+		// when they pause or end: wait for that (another process's, a
+		// while).
+		select {
+		case <-changed:
+		case <-time.After(waitPoll):
+		case <-ctx.Done():
+			return false, nil
+		}
+		return true, nil
 	case errors.Is(err, results.ErrNoWork):
 		return false, nil
 	case errors.Is(err, results.ErrLocked) && ctx.Err() != nil:
@@ -211,13 +256,21 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 	// A checkpoint write that fails for good stops the training at once.
 	tctx, stopTrain := context.WithCancelCause(ctx)
 	defer stopTrain(nil)
+	if !p.Deadline.IsZero() && p.Scheduler == nil {
+		// The budget runs out: the trial stops, checkpointed, to be
+		// resumed by a run with budget left. (An adaptive sweep's trials
+		// pause instead: Job.PauseBy.)
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithDeadline(tctx, p.Deadline)
+		defer cancel()
+	}
 	r := p.retrier(worker, t)
 	sv := newSaver(sctx, func(wctx context.Context, ck results.Checkpoint, hist []results.Epoch) error {
 		return r.attempt(wctx, func(wctx context.Context, now time.Time) error {
 			return p.Store.SaveCheckpoint(wctx, p.Sweep, t.Number, p.Owner, now, ck, hist)
 		})
 	}, r.again, stopTrain)
-	res := Train(tctx, Job{
+	job := Job{
 		Trial: t, Checkpoint: ck, Data: p.Data,
 		Save: func(_ context.Context, ck results.Checkpoint, hist []results.Epoch) error {
 			return sv.save(ck, hist)
@@ -225,7 +278,12 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 		Progress: func(h results.Epoch, total int) {
 			p.emit(Event{Kind: EpochDone, Worker: worker, Trial: t, Epoch: h, Total: total})
 		},
-	})
+	}
+	if p.Scheduler != nil {
+		job.Metric, job.Target, job.PauseBy = p.Metric, t.Target, p.Deadline
+	}
+	res := Train(tctx, job)
+	defer p.change()
 	// The outcome or the release below supersedes a checkpoint still
 	// waiting, or waiting for the database's lock or its next attempt; a
 	// write in progress is waited for, so it cannot land after.
@@ -241,6 +299,26 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 		// heartbeats for longer than the lease), or it may now: it is
 		// theirs. Leave it and go on with the others.
 		return p.leaseLost(ctx, worker, t, errors.Join(saveErr, res.Err), count)
+	}
+	if res.Paused {
+		err := p.write(ctx, sctx, worker, t, func(wctx context.Context, now time.Time) error {
+			return p.Store.(Planner).Pause(wctx, p.Sweep, t.Number, p.Owner, now, *res.Checkpoint, res.History, res.Eval, res.Outcome.Metrics, dur)
+		})
+		if lost(err) {
+			return p.leaseLost(ctx, worker, t, err, count)
+		}
+		if err != nil {
+			err = fmt.Errorf("pause trial %d of %q: %w", t.Number, p.Sweep, err)
+			return p.release(ctx, worker, t, nil, nil, dur, stored, err, count)
+		}
+		count(func(s *Stats) { s.Paused++ })
+		paused := *t
+		paused.Status, paused.Metrics = results.Paused, res.Outcome.Metrics
+		paused.Evals = append(slices.Clone(t.Evals), res.Eval)
+		paused.Rung++
+		paused.Duration += dur
+		p.emit(Event{Kind: Paused, Worker: worker, Trial: &paused})
+		return true, nil
 	}
 	if !res.Interrupted {
 		// A checkpoint that could not be written is superseded by the
@@ -358,6 +436,21 @@ func (p *Pool) iterations(t *results.Trial) int {
 }
 
 // hold records that this process holds trial n's lease, refreshed at now.
+// changes returns a channel closed at the next change (change).
+func (p *Pool) changes() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.changed
+}
+
+// change wakes the workers waiting for a trial of this pool to pause or end.
+func (p *Pool) change() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
 func (p *Pool) hold(n int, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

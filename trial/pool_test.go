@@ -77,7 +77,7 @@ func newFixture(t *testing.T, src string) *fixture {
 		}
 	})
 	ds, err := data.Load(t.Context(), data.Options{Source: spec.Data.Source, Train: spec.Data.Train,
-		Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Seed})
+		Val: spec.Data.Val, Test: spec.Data.Test, Seed: spec.Data.Seed})
 	if err != nil {
 		t.Fatal(err)
 	}

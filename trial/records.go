@@ -1,9 +1,6 @@
 package trial
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/search"
 )
@@ -18,15 +15,9 @@ func Records(spec *search.Spec) ([]results.Trial, error) {
 	}
 	recs := make([]results.Trial, len(trials))
 	for i, t := range trials {
-		cfg, err := json.Marshal(t.Config)
-		if err != nil {
-			return nil, fmt.Errorf("encode trial %d: %w", i+1, err)
+		if recs[i], err = record(t); err != nil {
+			return nil, err
 		}
-		ps := make(results.Params, len(t.Params))
-		for k, p := range t.Params {
-			ps[k] = results.Param{Name: p.Name, Value: p.Value}
-		}
-		recs[i] = results.Trial{Key: t.Key, Params: ps, Config: cfg, Seed: t.Seed}
 	}
 	return recs, nil
 }

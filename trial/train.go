@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+	"time"
 
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/nn"
@@ -41,13 +42,29 @@ type Job struct {
 	Save func(ctx context.Context, ck results.Checkpoint, hist []results.Epoch) error
 	// Progress, when set, is told of every finished epoch.
 	Progress func(h results.Epoch, total int)
+
+	// Adaptive jobs (Metric set) are evaluated for their scheduler: the
+	// value of Metric ("val_acc" or "val_loss") at the last epoch is the
+	// Eval of a pause and of the outcome.
+	Metric string
+	// Target, when positive and short of the trial's length, pauses it at
+	// the first epoch end where it has trained that far: epochs when its
+	// config trains by epochs, iterations otherwise.
+	Target int
+	// PauseBy, when not zero, pauses the trial at the first epoch end after
+	// it (an adaptive sweep's budget ran out).
+	PauseBy time.Time
 }
 
 // Result is how a job ended: Outcome for a trial that finished (done,
-// diverged, failed), or, when Interrupted, the checkpoint to release it with.
+// diverged, failed), or, when Interrupted, the checkpoint to release it with,
+// or, when Paused, the checkpoint, history, metrics (Outcome.Metrics, the
+// best so far) and evaluation (Eval) to pause it with.
 type Result struct {
 	Outcome     results.Outcome
 	Interrupted bool
+	Paused      bool
+	Eval        results.Eval
 	Checkpoint  *results.Checkpoint
 	History     []results.Epoch
 	Err         error // why an interrupted job stopped (ctx, a failed save)
@@ -103,6 +120,7 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 	if opt.Resume != nil {
 		reported = len(opt.Resume.History)
 	}
+	var pause *results.Checkpoint // where the trial paused
 	opt.Hook = func(ctx context.Context, s *nn.Snapshot[T]) (bool, error) {
 		hist := history(s.History)
 		if j.Progress != nil {
@@ -110,6 +128,15 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 				j.Progress(h, total)
 			}
 			reported = len(hist)
+		}
+		done := s.Iteration
+		if cfg.Epochs > 0 {
+			done = s.Epoch
+		}
+		if s.Iteration < total && (j.Target > 0 && done >= j.Target || !j.PauseBy.IsZero() && !time.Now().Before(j.PauseBy)) {
+			// The pause stores this checkpoint: no save of its own.
+			pause = &results.Checkpoint{Epoch: float64(s.Epoch), Iteration: s.Iteration, Data: EncodeSnapshot(s)}
+			return true, nil
 		}
 		if j.Save == nil {
 			return false, nil
@@ -142,6 +169,17 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 		},
 		History: history(r.History),
 	}
+	done := r.Iterations
+	if cfg.Epochs > 0 {
+		done = r.Iterations / perEpoch
+	}
+	eval := results.Eval{Resource: done, Value: lastValue(out.History, j.Metric)}
+	if r.Outcome == nn.Stopped && pause != nil {
+		return Result{Paused: true, Eval: eval, Checkpoint: pause, History: out.History, Outcome: out}
+	}
+	if j.Metric != "" && r.Outcome != nn.Diverged {
+		out.Eval = &eval
+	}
 	switch r.Outcome {
 	case nn.Diverged:
 		out.Status = results.Diverged
@@ -158,6 +196,18 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 		out.Model = model(r.Net, r.BestParams)
 	}
 	return Result{Outcome: out}
+}
+
+// lastValue is metric ("val_acc" or "val_loss") at the last epoch of hist:
+// the value a scheduler ranks a trial by at a rung.
+func lastValue(hist []results.Epoch, metric string) float64 {
+	if len(hist) == 0 {
+		return math.NaN()
+	}
+	if metric == "val_loss" {
+		return hist[len(hist)-1].ValLoss
+	}
+	return hist[len(hist)-1].ValAcc
 }
 
 // totalIterations is the length of a training of cfg on n samples: its

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,8 @@ type display struct {
 	mu        sync.Mutex
 	finished  int
 	lastRetry time.Time // when a Retrying event was last shown
+	unit      string    // adaptive sweeps: the rungs' unit, "epochs" or "iterations"
+	metric    string    // the sweep's metric
 	best      *results.Trial
 	bestLine  atomic.Pointer[string] // what the overall bar says of the best
 
@@ -51,8 +55,14 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func newDisplay(ctx context.Context, out io.Writer, name string, all []results.Trial, workers int, maximize bool) *display {
-	d := &display{out: out, name: name, total: len(all), maximize: maximize}
+// total is how many trials the sweep trains: len(all) when they are all
+// there from the start, an adaptive sweep's trials = N, 0 when only a
+// budget bounds it.
+func newDisplay(ctx context.Context, out io.Writer, name string, all []results.Trial, total, workers int, maximize bool) *display {
+	d := &display{out: out, name: name, total: total, maximize: maximize, metric: "val_acc"}
+	if !maximize {
+		d.metric = "val_loss"
+	}
 	for i := range all {
 		t := all[i]
 		if t.Status.Finished() {
@@ -64,7 +74,7 @@ func newDisplay(ctx context.Context, out io.Writer, name string, all []results.T
 		return d
 	}
 	d.p = mpb.NewWithContext(ctx, mpb.WithOutput(out), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond))
-	d.overall = d.p.AddBar(int64(d.total),
+	d.overall = d.p.AddBar(int64(max(d.total, d.finished+1)),
 		mpb.PrependDecorators(decor.Name("trials "), decor.CountersNoUnit("%d/%d", decor.WCSyncWidth)),
 		mpb.AppendDecorators(
 			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}),
@@ -124,7 +134,10 @@ func (d *display) event(e trial.Event) {
 	switch e.Kind {
 	case trial.Started:
 		d.startWorker(e.Worker, e.Total, fmt.Sprintf("trial %d  %s", e.Trial.Number, paramsText(e.Trial.Params)))
-		if e.From > 0 {
+		switch {
+		case e.Trial.Promoted:
+			line = fmt.Sprintf("      trial %d promoted from rung %d: trains on to %s\n", e.Trial.Number, e.Trial.Rung, d.resource(e.Trial.Target))
+		case e.From > 0:
 			line = fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", e.Trial.Number, e.From)
 		}
 	case trial.EpochDone:
@@ -139,6 +152,9 @@ func (d *display) event(e trial.Event) {
 		line = trialLine(e.Trial, d.finished, d.total)
 		d.stopWorker(e.Worker)
 		if d.overall != nil {
+			if d.total == 0 { // unknown: a budget bounds the sweep
+				d.overall.SetTotal(int64(d.finished+1), false)
+			}
 			d.overall.Increment()
 		}
 	case trial.LeaseLost:
@@ -161,6 +177,9 @@ func (d *display) event(e trial.Event) {
 		}
 	case trial.Interrupted:
 		line = interruptedLine(e)
+		d.stopWorker(e.Worker)
+	case trial.Paused:
+		line = d.pausedLine(e.Trial)
 		d.stopWorker(e.Worker)
 	}
 	if line != "" {
@@ -246,9 +265,35 @@ func errorText(err error) string {
 	return err.Error()
 }
 
+// pausedLine is the line of an adaptive trial that paused at a rung.
+func (d *display) pausedLine(t *results.Trial) string {
+	at := ""
+	if len(t.Evals) > 0 {
+		e := t.Evals[len(t.Evals)-1]
+		at = fmt.Sprintf(" (%s): %s %s", d.resource(e.Resource), d.metric, metric4(e.Value))
+	}
+	return fmt.Sprintf("      trial %d paused at rung %d%s  %s\n", t.Number, t.Rung, at, paramsText(t.Params))
+}
+
+// resource says n of the sweep's rung unit: "3 epochs", "300 iterations".
+func (d *display) resource(n int) string {
+	unit := d.unit
+	if unit == "" {
+		unit = "epochs"
+	}
+	if n == 1 {
+		unit = strings.TrimSuffix(unit, "s")
+	}
+	return strconv.Itoa(n) + " " + unit
+}
+
 // trialLine is the plain line of a finished trial.
 func trialLine(t *results.Trial, n, total int) string {
-	s := fmt.Sprintf("[%d/%d] trial %d %-8s", n, total, t.Number, t.Status)
+	of := "?"
+	if total > 0 {
+		of = strconv.Itoa(total)
+	}
+	s := fmt.Sprintf("[%d/%s] trial %d %-8s", n, of, t.Number, t.Status)
 	switch t.Status {
 	case results.Done:
 		s += fmt.Sprintf(" val_acc %s train_acc %s", metric4(t.ValAcc), metric4(t.TrainAcc))

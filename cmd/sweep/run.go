@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/results"
@@ -186,13 +187,16 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // st is nil when the database does not exist yet: it is created at db once
 // the data has loaded.
 func execute(ctx context.Context, st *results.Store, db string, spec *search.Spec, old *results.Sweep, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
+	// A grid's or a random search's trials are all recorded up front; an
+	// adaptive search's are decided as it runs, by its scheduler.
+	var recs []results.Trial
+	var sched search.Scheduler
+	var err error
 	if spec.Search.Adaptive() {
-		// The spec keys and their checks are in; training the trials the
-		// scheduler decides is not wired into run yet.
-		fmt.Fprintf(stderr, "%s: search: %s is a valid adaptive search, but this version of sweep cannot run adaptive searches yet: use method = \"grid\", or \"random\" with trials = N and sampler = \"random\"\n", specPath, spec.Search.Method)
-		return exitUsage
+		sched, err = trial.NewScheduler(spec)
+	} else {
+		recs, err = trial.Records(spec)
 	}
-	recs, err := trial.Records(spec)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", specPath, err)
 		return exitUsage
@@ -257,19 +261,58 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 			left++
 		}
 	}
-	workers = max(min(workers, left), 1)
+	if sched == nil {
+		workers = max(min(workers, left), 1)
+	}
 	for _, w := range runWarnings(all, ds, workers, runtime.NumCPU()) {
 		fmt.Fprintf(stderr, "sweep: warning: %s\n", w)
 	}
-	disp := newDisplay(ctx, stdout, spec.Name, all, workers, spec.Search.Maximize())
-	fmt.Fprint(disp.log(), startLine(spec.Name, all, len(added), workers, ds))
+	total := len(all)
+	if sched != nil {
+		total = max(spec.Search.Trials, len(all)) // 0: a budget bounds the sweep
+	}
+	// The budget is the sweep's, over all its runs.
+	var deadline time.Time
+	start := time.Now()
+	if b := spec.Search.Budget; b > 0 {
+		spent := time.Duration(0)
+		if old != nil {
+			spent = time.Duration(old.Elapsed * float64(time.Second))
+		}
+		deadline = start.Add(b - spent)
+		if spent > 0 {
+			fmt.Fprintf(stderr, "sweep: %s of its budget of %s spent by earlier runs; %s left\n", spent.Round(time.Second), b, max(b-spent, 0).Round(time.Second))
+		}
+	}
+	disp := newDisplay(ctx, stdout, spec.Name, all, total, workers, spec.Search.Maximize())
+	disp.unit = spec.Search.MinUnit
+	if sched != nil {
+		fmt.Fprintf(disp.log(), "sweep %q: %s; %s so far, %d worker%s, data %s (train %d, val %d, test %d)\n",
+			spec.Name, describeSearch(spec), trials(len(all)), workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
+	} else {
+		fmt.Fprint(disp.log(), startLine(spec.Name, all, len(added), workers, ds))
+	}
 	events := disp.event
 	if testHookEvent != nil {
 		events = func(e trial.Event) { testHookEvent(e); disp.event(e) }
 	}
-	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: trial.Self(), Events: events}
+	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: trial.Self(), Events: events,
+		Scheduler: sched, Metric: spec.Search.Metric, Deadline: deadline}
 	stats, runErr := pool.Run(ctx)
 	disp.close()
+	if spec.Search.Budget > 0 {
+		if _, err := st.AddElapsed(context.WithoutCancel(ctx), spec.Name, time.Since(start)); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if sched != nil && runErr == nil {
+		// The pool ends when the scheduler is done (its last claim pruned
+		// the paused trials) or the budget ran out with trials paused at
+		// rungs: they stop there.
+		if _, err := trial.End(ctx, st, spec.Name, sched); err != nil {
+			runErr = err
+		}
+	}
 
 	if runErr != nil {
 		if ctx.Err() != nil {

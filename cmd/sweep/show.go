@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -155,6 +156,13 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 		kv("final", fmt.Sprintf("val_acc %s  train_acc %s", metric(t.FinalValAcc), metric(t.TrainAcc)))
 		kv("trained", fmt.Sprintf("%d iterations, %s epochs", t.Iterations, human(math2(t.Epochs))))
 	}
+	if len(t.Evals) > 0 {
+		rungs := make([]string, len(t.Evals))
+		for i, e := range t.Evals {
+			rungs[i] = fmt.Sprintf("%d: %s at %d", i+1, metric(e.Value), e.Resource)
+		}
+		kv("rungs", strings.Join(rungs, ", "))
+	}
 	if t.TestAcc != nil {
 		kv("test_acc", metric(*t.TestAcc)+"  ("+testNote+")")
 	}
@@ -168,6 +176,17 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	kv("time", seconds(trained(t)))
 	if err := tb.write(w, "  "); err != nil {
 		return err
+	}
+	if len(t.Decisions) > 0 {
+		fmt.Fprintf(w, "\ndecisions (the scheduler's, in order):\n")
+		for _, raw := range t.Decisions {
+			var d trial.Decision
+			if err := json.Unmarshal(raw, &d); err != nil || d.Reason == "" {
+				fmt.Fprintf(w, "  %s\n", raw)
+				continue
+			}
+			fmt.Fprintf(w, "  %s\n", d.Reason)
+		}
 	}
 	if t.Error != "" {
 		fmt.Fprintf(w, "\nerror:\n%s\n", indentText(t.Error, "  "))

@@ -78,7 +78,6 @@ func validateSpec(ctx context.Context, w io.Writer, path string) error {
 	fmt.Fprintln(w)
 	if spec.Search.Adaptive() {
 		fmt.Fprintln(w, "# trials: decided as the sweep runs, from its results")
-		fmt.Fprintln(w, "# note: this version of sweep validates adaptive searches but cannot run them yet")
 		return nil
 	}
 	writeTrials(w, trials)

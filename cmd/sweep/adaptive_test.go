@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sweep-dev/sweep/results"
+)
+
+// ashaKillSpec is an ASHA sweep slow enough to be killed mid-way.
+const ashaKillSpec = `
+name = "asha-kill"
+seed = 6
+workers = 1
+
+[data]
+source = "synthetic"
+train = 2000
+val = 200
+test = 200
+
+[model]
+hidden = [40]
+weight_scale = 1e-2
+
+[train]
+epochs = 9
+batch_size = 20
+
+[search]
+method = "asha"
+sampler = "tpe"
+trials = 12
+
+[search.asha]
+min_epochs = 1
+eta = 3
+
+[search.params]
+learning_rate = { log_uniform = [1e-4, 2e-2] }
+reg = { log_uniform = [1e-4, 1.0] }
+`
+
+// TestASHAKill9ThenRunAgain: an ASHA sweep killed (kill -9) after some
+// trials paused, then run again, ends exactly as an uninterrupted
+// one-worker run: the same trials, statuses, rungs and metrics.
+func TestASHAKill9ThenRunAgain(t *testing.T) {
+	spec := writeSpec(t, ashaKillSpec)
+	db := newDB(t)
+	cmd, out := sweepProcess(t, "run", spec, "--db", db)
+	paused := func() bool {
+		for _, tr := range trialsOfSweep(db, "asha-kill") {
+			if tr.Status == results.Running && tr.Rung > 0 && tr.Iteration > 100 {
+				return true // a promoted trial, checkpointed past its rung
+			}
+		}
+		return false
+	}
+	waitFor(t, "a promoted trial with a checkpoint", paused)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if code, stdout, stderr := runCLI(t, "run", spec, "--db", db); code != exitOK {
+		t.Fatalf("run after kill -9: exit %d\n%s\n%s\n(first run: %s)", code, stdout, stderr, out)
+	}
+	db1 := newDB(t)
+	if code, _, stderr := runCLI(t, "run", spec, "--db", db1); code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
+	}
+	type view struct {
+		Status results.Status
+		Rung   int
+		M      results.Metrics
+	}
+	of := func(db string) map[string]view {
+		m := map[string]view{}
+		for _, tr := range trialsOf(t, db, "asha-kill") {
+			m[tr.Key] = view{tr.Status, tr.Rung, tr.Metrics}
+		}
+		return m
+	}
+	got, want := of(db), of(db1)
+	if len(got) != len(want) {
+		t.Fatalf("%d trials after kill -9 and a rerun, %d uninterrupted", len(got), len(want))
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("trial %s: after kill -9 %+v, uninterrupted %+v", k, got[k], w)
+		}
+	}
+}
+
+// trialsOfSweep reads a sweep's trials for waitFor: none while the
+// database is busy or not there yet.
+func trialsOfSweep(db, name string) []results.Trial {
+	st, err := results.OpenExisting(db, results.Options{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		return nil
+	}
+	ts, _ := st.Trials(context.Background(), name, results.Filter{})
+	return ts
+}
+
+// TestBudget: an adaptive sweep with a budget stops starting trials when
+// it runs out, stops the running ones at their next epoch end (pruned
+// there), selects its best on what finished, and a later run finds the
+// budget spent.
+func TestBudget(t *testing.T) {
+	src := strings.Replace(strings.Replace(ashaKillSpec, "trials = 12", "budget = \"1s\"", 1), `name = "asha-kill"`, `name = "budget"`, 1)
+	spec := writeSpec(t, src)
+	db := newDB(t)
+	code, stdout, stderr := runCLI(t, "run", spec, "--db", db)
+	if code != exitOK && code != exitTrialFailed {
+		t.Fatalf("budgeted run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	ts := trialsOf(t, db, "budget")
+	if len(ts) == 0 {
+		t.Fatal("no trial started")
+	}
+	for _, tr := range ts {
+		if !tr.Status.Finished() || tr.Status == results.Paused {
+			t.Errorf("trial %d is %s after the budget ran out", tr.Number, tr.Status)
+		}
+	}
+	sw := openStoreSweep(t, db, "budget")
+	if sw.Elapsed < 1 {
+		t.Errorf("elapsed %v s recorded, want at least the budget", sw.Elapsed)
+	}
+	code, stdout, stderr = runCLI(t, "run", spec, "--db", db)
+	if code != exitOK && code != exitTrialFailed || !strings.Contains(stderr, "0s left") || len(trialsOf(t, db, "budget")) != len(ts) {
+		t.Errorf("run with the budget spent: exit %d, want nothing new and \"0s left\"\n%s%s", code, stdout, stderr)
+	}
+}

@@ -33,6 +33,7 @@ type display struct {
 	finished  int
 	lastRetry time.Time // when a Retrying event was last shown
 	unit      string    // adaptive sweeps: the rungs' unit, "epochs" or "iterations"
+	deadline  time.Time // when the sweep's budget runs out; zero: no budget
 	metric    string    // the sweep's metric
 	best      *results.Trial
 	bestLine  atomic.Pointer[string] // what the overall bar says of the best
@@ -80,6 +81,7 @@ func newDisplay(ctx context.Context, out io.Writer, name string, all []results.T
 			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}),
 			decor.Any(eta(time.Now(), int64(d.finished)), decor.WC{W: 11}),
 			decor.Any(func(decor.Statistics) string { return load(&d.bestLine) }),
+			decor.Any(func(decor.Statistics) string { return budgetLeft(d.deadline, time.Now()) }),
 		))
 	d.overall.SetCurrent(int64(d.finished))
 	d.workers = make([]*workerLine, workers)
@@ -98,6 +100,15 @@ func eta(start time.Time, before int64) func(decor.Statistics) string {
 		left := time.Duration(float64(time.Since(start)) / float64(n) * float64(s.Total-s.Current))
 		return "  ETA " + left.Round(time.Second).String()
 	}
+}
+
+// budgetLeft is the progress line's "  budget left 42s" (nothing without a
+// budget).
+func budgetLeft(deadline, now time.Time) string {
+	if deadline.IsZero() {
+		return ""
+	}
+	return "  budget left " + max(deadline.Sub(now), 0).Round(time.Second).String()
 }
 
 // log returns where to write lines that must not garble the bars.

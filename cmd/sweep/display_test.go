@@ -51,3 +51,19 @@ func TestEpochText(t *testing.T) {
 		t.Errorf("epochText = %q, want %q", got, want)
 	}
 }
+
+func TestBudgetLeft(t *testing.T) {
+	now := time.Now()
+	for _, tt := range []struct {
+		deadline time.Time
+		want     string
+	}{
+		{time.Time{}, ""},
+		{now.Add(42*time.Second + 200*time.Millisecond), "  budget left 42s"},
+		{now.Add(-time.Second), "  budget left 0s"},
+	} {
+		if got := budgetLeft(tt.deadline, now); got != tt.want {
+			t.Errorf("budgetLeft(%v) = %q, want %q", tt.deadline, got, tt.want)
+		}
+	}
+}

@@ -120,6 +120,7 @@ type trialRecord struct {
 	TestAcc     *float64       `json:"test_acc,omitempty"` // the selected best trial only
 	Iterations  int            `json:"iterations"`
 	Epochs      float64        `json:"epochs"`
+	Rung        int            `json:"rung,omitempty"` // adaptive sweeps: rungs reached
 	DivergedAt  int            `json:"diverged_at,omitempty"`
 	Duration    float64        `json:"duration_s"`
 	Seed        uint64         `json:"seed"`
@@ -150,7 +151,7 @@ func newRecord(t *results.Trial, rank int) trialRecord {
 	r := trialRecord{
 		Rank: rank, Trial: t.Number, Key: t.Key, Status: t.Status, Params: t.Params,
 		ValAcc: finite(t.ValAcc, m), ValLoss: finite(t.ValLoss, m), TrainAcc: finite(t.TrainAcc, m),
-		FinalValAcc: finite(t.FinalValAcc, m), Iterations: t.Iterations, Epochs: t.Epochs,
+		FinalValAcc: finite(t.FinalValAcc, m), Iterations: t.Iterations, Epochs: t.Epochs, Rung: t.Rung,
 		DivergedAt: t.DivergedAt, Duration: t.Duration, Seed: t.Seed, Attempts: t.Attempts,
 		Started: timePtr(t.Started), Finished: timePtr(t.Finished), Error: t.Error,
 	}
@@ -191,7 +192,7 @@ func rankOf(i int, ranked bool) int {
 
 // csvMetrics are the CSV columns after the parameters.
 var csvMetrics = []string{"val_acc", "val_loss", "train_acc", "final_val_acc", "test_acc",
-	"iterations", "epochs", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error"}
+	"iterations", "epochs", "rung", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error"}
 
 // writeTrialsCSV writes trials as CSV: one row per trial, one column per
 // parameter (named after it, or param_NAME if a fixed column has its name),
@@ -256,7 +257,7 @@ func writeTrialsCSV(w io.Writer, trials []results.Trial, ranked bool) error {
 		row = append(row,
 			metricCell(r.ValAcc, t.ValAcc), metricCell(r.ValLoss, t.ValLoss), metricCell(r.TrainAcc, t.TrainAcc),
 			metricCell(r.FinalValAcc, t.FinalValAcc), num(r.TestAcc),
-			strconv.Itoa(r.Iterations), strconv.FormatFloat(r.Epochs, 'g', -1, 64), diverged,
+			strconv.Itoa(r.Iterations), strconv.FormatFloat(r.Epochs, 'g', -1, 64), strconv.Itoa(r.Rung), diverged,
 			strconv.FormatFloat(r.Duration, 'g', -1, 64), strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Attempts),
 			tm(r.Started), tm(r.Finished), r.Error)
 		if err := cw.Write(row); err != nil {

@@ -265,7 +265,14 @@ func writeLeaderboard(w io.Writer, trials []results.Trial, sel *results.Best) er
 	for _, n := range names {
 		tb.col(n, true)
 	}
+	withRung := false
+	for _, t := range trials {
+		withRung = withRung || t.Rung > 0
+	}
 	tb.col("epochs", true)
+	if withRung {
+		tb.col("rung", true)
+	}
 	tb.col("time", true)
 	for i, t := range trials {
 		mark := ""
@@ -293,10 +300,19 @@ func writeLeaderboard(w io.Writer, trials []results.Trial, sel *results.Best) er
 			}
 			row = append(row, humanValue(v))
 		}
+		switch {
+		case t.Status == results.Pending:
+			row = append(row, "-")
+		default:
+			row = append(row, human(math2(epochsDone(&t))))
+		}
+		if withRung {
+			row = append(row, itoa(t.Rung))
+		}
 		if t.Status == results.Pending {
-			row = append(row, "-", "-")
+			row = append(row, "-")
 		} else {
-			row = append(row, human(math2(epochsDone(&t))), seconds(trained(&t)))
+			row = append(row, seconds(trained(&t)))
 		}
 		tb.add(row...)
 	}

@@ -147,7 +147,7 @@ func board(ctx context.Context, st *results.Store, name string, o boardOptions, 
 
 // metricKeys are the sort keys besides the parameters.
 var metricKeys = []string{"trial", "status", "val_acc", "val_loss", "train_acc", "final_val_acc", "test_acc",
-	"iterations", "epochs", "diverged_at", "duration_s", "seed", "attempts"}
+	"iterations", "epochs", "rung", "diverged_at", "duration_s", "seed", "attempts"}
 
 // sortTrials sorts ts stably by key (ascending; descending when it starts
 // with -), a metric or one of params. Trials without a value for the key
@@ -228,6 +228,8 @@ func sortValue(t *results.Trial, key string, param bool) (any, bool) {
 		return float64(t.Iterations), true
 	case "epochs":
 		return epochsDone(t), true
+	case "rung":
+		return float64(t.Rung), true
 	case "diverged_at":
 		return float64(t.DivergedAt), t.DivergedAt > 0
 	case "duration_s":

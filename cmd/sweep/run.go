@@ -285,7 +285,7 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 		}
 	}
 	disp := newDisplay(ctx, stdout, spec.Name, all, total, workers, spec.Search.Maximize())
-	disp.unit = spec.Search.MinUnit
+	disp.unit, disp.deadline = spec.Search.MinUnit, deadline
 	if sched != nil {
 		fmt.Fprintf(disp.log(), "sweep %q: %s; %s so far, %d worker%s, data %s (train %d, val %d, test %d)\n",
 			spec.Name, describeSearch(spec), trials(len(all)), workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)

@@ -3,6 +3,7 @@ package search
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,39 @@ reg = [0.1, 0.25]
 				t.Errorf("changes:\n got %+v\nwant %+v", ce.Changes, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckCompatibleAdaptive: an adaptive sweep's method, sampler, eta and
+// first rung are fixed settings; its budget and trials may change.
+func TestCheckCompatibleAdaptive(t *testing.T) {
+	const base = "name = \"a\"\n[train]\nepochs = 9\n[search]\nmethod = \"asha\"\nsampler = \"tpe\"\ntrials = 10\nbudget = \"1m\"\n[search.asha]\nmin_epochs = 1\neta = 3\n[search.params]\nreg = { log_uniform = [1e-4, 1.0] }\n"
+	parse := func(src string) *Spec {
+		t.Helper()
+		s, err := Parse("a.toml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	old := parse(base)
+	for _, tt := range []struct {
+		from, to string
+		key      string // "" when the change is allowed
+	}{
+		{"trials = 10", "trials = 20", ""},
+		{"budget = \"1m\"", "budget = \"5m\"", ""},
+		{"eta = 3", "eta = 2", "search.asha.eta"},
+		{"min_epochs = 1", "min_epochs = 3", "search.asha.min_epochs"},
+		{"sampler = \"tpe\"", "sampler = \"random\"", "search.sampler"},
+	} {
+		err := CheckCompatible(old, parse(strings.Replace(base, tt.from, tt.to, 1)))
+		var ce *ChangeError
+		switch {
+		case tt.key == "" && err != nil:
+			t.Errorf("%s -> %s: %v, want allowed", tt.from, tt.to, err)
+		case tt.key != "" && (!errors.As(err, &ce) || len(ce.Changes) != 1 || ce.Changes[0].Key != tt.key):
+			t.Errorf("%s -> %s: %v, want a change of %s", tt.from, tt.to, err, tt.key)
+		}
 	}
 }

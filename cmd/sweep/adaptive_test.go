@@ -135,3 +135,26 @@ func TestBudget(t *testing.T) {
 		t.Errorf("run with the budget spent: exit %d, want nothing new and \"0s left\"\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestHyperband runs a Hyperband sweep through the CLI: every trial ends
+// done, pruned or diverged, in more than one bracket.
+func TestHyperband(t *testing.T) {
+	src := strings.NewReplacer(`name = "asha-kill"`, `name = "hb"`, `method = "asha"`, `method = "hyperband"`,
+		"[search.asha]", "[search.hyperband]", "trials = 12", "trials = 15", "train = 2000", "train = 600").Replace(ashaKillSpec)
+	db := newDB(t)
+	code, stdout, stderr := runCLI(t, "run", writeSpec(t, src), "--db", db)
+	if code != exitOK && code != exitTrialFailed {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	brackets := map[int]bool{}
+	ts := trialsOf(t, db, "hb")
+	for _, tr := range ts {
+		brackets[tr.Bracket] = true
+		if !tr.Status.Finished() || tr.Status == results.Paused {
+			t.Errorf("trial %d is %s", tr.Number, tr.Status)
+		}
+	}
+	if len(ts) != 15 || len(brackets) < 2 {
+		t.Errorf("%d trials in brackets %v: want 15 in more than one", len(ts), brackets)
+	}
+}

@@ -2,7 +2,6 @@ package results
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -102,33 +101,6 @@ func TestOpen(t *testing.T) {
 				t.Errorf("the file was changed")
 			}
 		})
-	}
-}
-
-func TestLocked(t *testing.T) {
-	s := newTestStore(t)
-	mustSweep(t, s, "g", 2, 3)
-	holdLock(t, s.Path())
-	_, err := Open(s.Path(), Options{Timeout: 100 * time.Millisecond})
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("Open of a locked file: %v, want ErrLocked", err)
-	}
-	short := &Store{path: s.Path(), timeout: 100 * time.Millisecond}
-	start := time.Now()
-	_, err = short.Trials(t.Context(), "g", Filter{})
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("Trials on a locked file: %v, want ErrLocked", err)
-	}
-	// It waited for its timeout before giving up (how much longer depends
-	// on the machine: not asserted).
-	if d := time.Since(start); d < 100*time.Millisecond {
-		t.Errorf("gave up after %v, before its 100ms timeout", d)
-	}
-	t.Log(err)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := s.Trials(ctx, "g", Filter{}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Trials with a cancelled context: %v", err)
 	}
 }
 

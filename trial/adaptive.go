@@ -121,7 +121,32 @@ func prunings(ds []search.Decision) ([]results.Pruning, error) {
 // trials pruned.
 func End(ctx context.Context, st Planner, sweep string, sched search.Scheduler) ([]int, error) {
 	return st.Prune(ctx, sweep, time.Now(), func(ts []results.Trial) ([]results.Pruning, error) {
-		return prunings(sched.End(History(ts)))
+		ps, err := prunings(sched.End(History(ts)))
+		if err != nil {
+			return nil, err
+		}
+		// A trial the budget paused between two rungs is no rung's: the
+		// scheduler does not see it, and it stops where it is.
+		have := make(map[int]bool, len(ps))
+		for _, p := range ps {
+			have[p.Number] = true
+		}
+		for _, t := range ts {
+			if t.Status != results.Paused || have[t.Number] {
+				continue
+			}
+			at := 0
+			if len(t.Evals) > 0 {
+				at = t.Evals[len(t.Evals)-1].Resource
+			}
+			why, err := DecisionJSON(search.Decision{Action: search.Prune, Number: t.Number, Rung: t.Rung,
+				Reason: search.Reason{Text: fmt.Sprintf("trial %d stops at %d (its last evaluation): the budget ran out", t.Number, at)}})
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, results.Pruning{Number: t.Number, Decision: why})
+		}
+		return ps, nil
 	})
 }
 

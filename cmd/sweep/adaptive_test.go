@@ -1,11 +1,13 @@
 package main
 
 import (
-	"context"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sweep-dev/sweep/results"
 )
@@ -50,22 +52,25 @@ reg = { log_uniform = [1e-4, 1.0] }
 func TestASHAKill9ThenRunAgain(t *testing.T) {
 	spec := writeSpec(t, ashaKillSpec)
 	db := newDB(t)
-	cmd, out := sweepProcess(t, "run", spec, "--db", db)
-	paused := func() bool {
-		for _, tr := range trialsOfSweep(db, "asha-kill") {
-			if tr.Status == results.Running && tr.Rung > 0 && tr.Iteration > 100 {
-				return true // a promoted trial, checkpointed past its rung
-			}
-		}
-		return false
+	gate := filepath.Join(t.TempDir(), "gate")
+	cmd := exec.Command(os.Args[0], "run", spec, "--db", db)
+	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1", "SWEEP_TEST_GATE="+gate, "SWEEP_TEST_GATE_WHEN=promoted")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	waitFor(t, "a promoted trial with a checkpoint", paused)
+	// Killed while a promoted trial trains on from its rung's checkpoint.
+	waitFor(t, "a promoted trial held training", func() bool {
+		_, err := os.Stat(gate + ".held")
+		return err == nil
+	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
 	if code, stdout, stderr := runCLI(t, "run", spec, "--db", db); code != exitOK {
-		t.Fatalf("run after kill -9: exit %d\n%s\n%s\n(first run: %s)", code, stdout, stderr, out)
+		t.Fatalf("run after kill -9: exit %d\n%s\n%s\n(first run: %s)", code, stdout, stderr, out.String())
 	}
 	db1 := newDB(t)
 	if code, _, stderr := runCLI(t, "run", spec, "--db", db1); code != exitOK {
@@ -92,17 +97,6 @@ func TestASHAKill9ThenRunAgain(t *testing.T) {
 			t.Errorf("trial %s: after kill -9 %+v, uninterrupted %+v", k, got[k], w)
 		}
 	}
-}
-
-// trialsOfSweep reads a sweep's trials for waitFor: none while the
-// database is busy or not there yet.
-func trialsOfSweep(db, name string) []results.Trial {
-	st, err := results.OpenExisting(db, results.Options{Timeout: 200 * time.Millisecond})
-	if err != nil {
-		return nil
-	}
-	ts, _ := st.Trials(context.Background(), name, results.Filter{})
-	return ts
 }
 
 // TestBudget: an adaptive sweep with a budget stops starting trials when

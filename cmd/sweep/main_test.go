@@ -31,13 +31,16 @@ func TestMain(m *testing.M) {
 var childSetups []func()
 
 // holdFirstEpoch makes the child process hold the first trial that
-// finishes an epoch, inside its worker, until the test lets it go: it
+// finishes an epoch (with SWEEP_TEST_GATE_WHEN=promoted, the first trial
+// promoted from a rung that does), inside its worker, until the test lets
+// it go: it
 // creates GATE.held, then waits for GATE.go to exist. Meanwhile the trial
 // is running, its lease held and heartbeats sent, at a point the test knows.
 func holdFirstEpoch(gate string) {
 	var once sync.Once
+	promoted := os.Getenv("SWEEP_TEST_GATE_WHEN") == "promoted"
 	testHookEvent = func(e trial.Event) {
-		if e.Kind != trial.EpochDone {
+		if e.Kind != trial.EpochDone || promoted && e.Trial.Rung == 0 {
 			return
 		}
 		once.Do(func() {

@@ -146,7 +146,7 @@ func (d *display) event(e trial.Event) {
 	case trial.Started:
 		d.startWorker(e.Worker, e.Total, fmt.Sprintf("trial %d  %s", e.Trial.Number, paramsText(e.Trial.Params)))
 		switch {
-		case e.Trial.Promoted:
+		case e.Trial.Promoted && d.atRung(e.Trial):
 			line = fmt.Sprintf("      trial %d promoted from rung %d: trains on to %s\n", e.Trial.Number, e.Trial.Rung, d.resource(e.Trial.Target))
 		case e.From > 0:
 			line = fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", e.Trial.Number, e.From)
@@ -284,6 +284,20 @@ func (d *display) pausedLine(t *results.Trial) string {
 		at = fmt.Sprintf(" (%s): %s %s", d.resource(e.Resource), d.metric, metric4(e.Value))
 	}
 	return fmt.Sprintf("      trial %d paused at rung %d%s  %s\n", t.Number, t.Rung, at, paramsText(t.Params))
+}
+
+// atRung reports whether t's checkpoint is where it paused at its last
+// rung: a promotion starts there; a promoted trial that was interrupted on
+// its way resumes from further on.
+func (d *display) atRung(t *results.Trial) bool {
+	if len(t.Evals) == 0 {
+		return false
+	}
+	done := float64(t.Iteration)
+	if d.unit != "iterations" {
+		done = t.Epoch
+	}
+	return done == float64(t.Evals[len(t.Evals)-1].Resource)
 }
 
 // resource says n of the sweep's rung unit: "3 epochs", "300 iterations".

@@ -67,3 +67,26 @@ func TestBudgetLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestAtRung: a promoted trial is announced as promoted only when it starts
+// from its rung's checkpoint, not when it resumes from further on.
+func TestAtRung(t *testing.T) {
+	evals := []results.Eval{{Resource: 1, Value: 0.5}, {Resource: 3, Value: 0.7}}
+	for _, tt := range []struct {
+		unit      string
+		epoch     float64
+		iteration int
+		want      bool
+	}{
+		{"epochs", 3, 150, true},
+		{"epochs", 5.18, 233, false},
+		{"iterations", 0, 3, true},
+		{"iterations", 0, 7, false},
+	} {
+		d := &display{unit: tt.unit}
+		tr := &results.Trial{Evals: evals, Epoch: tt.epoch, Iteration: tt.iteration}
+		if got := d.atRung(tr); got != tt.want {
+			t.Errorf("%s at epoch %v, iteration %d: atRung %v, want %v", tt.unit, tt.epoch, tt.iteration, got, tt.want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -53,8 +52,7 @@ func TestASHAKill9ThenRunAgain(t *testing.T) {
 	spec := writeSpec(t, ashaKillSpec)
 	db := newDB(t)
 	gate := filepath.Join(t.TempDir(), "gate")
-	cmd := exec.Command(os.Args[0], "run", spec, "--db", db)
-	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1", "SWEEP_TEST_GATE="+gate, "SWEEP_TEST_GATE_WHEN=promoted")
+	cmd := sweepCmd([]string{"SWEEP_TEST_GATE=" + gate, "SWEEP_TEST_GATE_WHEN=promoted"}, "run", spec, "--db", db)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"os/signal"
 	"regexp"
 	"strconv"
@@ -43,8 +42,7 @@ func limitFileSize(n string) {
 func TestDiskFull(t *testing.T) {
 	spec := writeSpec(t, killSpec)
 	db := newDB(t)
-	cmd := exec.Command(os.Args[0], "run", spec, "--db", db)
-	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1", "SWEEP_TEST_FSIZE=200000")
+	cmd := sweepCmd([]string{"SWEEP_TEST_FSIZE=200000"}, "run", spec, "--db", db)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	_ = cmd.Run()

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/trial"
 )
 
 // paramsText formats a trial's searched values: "learning_rate=0.001 reg=0.25".
@@ -370,4 +372,15 @@ func dbArg(st *results.Store) string {
 		p = abs
 	}
 	return shellQuote(p)
+}
+
+// self is this process as a lease owner, for the query commands' judgement
+// of leases (one identity per process: trial.Self draws a random id).
+var self = sync.OnceValue(trial.Self)
+
+// staleLease is the rule by which the query commands tell a running trial
+// whose lease is dead from one that runs: the rule `run` reclaims trials by
+// (trial.Staleness), at the commands' clock.
+func staleLease() func(results.Lease) bool {
+	return trial.Staleness(self(), clock(), trial.DefaultLeaseTTL)
 }

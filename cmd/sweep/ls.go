@@ -31,7 +31,7 @@ func liveOwners(ctx context.Context, st *results.Store, name string) (owners []s
 	if err != nil || len(running) == 0 {
 		return nil, 0, err
 	}
-	isStale := trial.Staleness(trial.Self(), clock(), trial.DefaultLeaseTTL)
+	isStale := staleLease()
 	for _, t := range running {
 		if t.Lease == nil || isStale(*t.Lease) {
 			stale++

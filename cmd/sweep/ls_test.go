@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,8 +100,7 @@ func TestLiveReads(t *testing.T) {
 	spec := writeSpec(t, liveSpec)
 	dir := t.TempDir()
 	db, gate := filepath.Join(dir, "sweep.db"), filepath.Join(dir, "gate")
-	cmd := exec.Command(os.Args[0], "run", spec, "--db", db)
-	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1", "SWEEP_TEST_GATE="+gate)
+	cmd := sweepCmd([]string{"SWEEP_TEST_GATE=" + gate}, "run", spec, "--db", db)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,8 +34,7 @@ func copyDir(t *testing.T, src, dst string) {
 // sweepIn runs the CLI as a separate process in directory dir.
 func sweepIn(t *testing.T, dir string, args ...string) (code int, out string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1")
+	cmd := sweepCmd(nil, args...)
 	cmd.Dir = dir
 	var b bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &b, &b

@@ -553,7 +553,7 @@ func startLine(name string, all []results.Trial, added, workers int, ds *data.Da
 func countsLine(name string, ts []results.Trial) string {
 	counts := map[results.Status]int{}
 	stale := 0
-	isStale := trial.Staleness(trial.Self(), clock(), trial.DefaultLeaseTTL)
+	isStale := staleLease()
 	for _, t := range ts {
 		if t.Status == results.Running && (t.Lease == nil || isStale(*t.Lease)) {
 			stale++

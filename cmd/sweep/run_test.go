@@ -81,11 +81,18 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// sweepProcess starts the CLI as a separate process (the test binary, see TestMain).
+// sweepCmd is the CLI as a separate process (the test binary, see
+// TestMain) with args, env added to its environment.
+func sweepCmd(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "SWEEP_TEST_MAIN=1"), env...)
+	return cmd
+}
+
+// sweepProcess starts the CLI as a separate process, its output in a buffer.
 func sweepProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1")
+	cmd := sweepCmd(nil, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -84,10 +84,9 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var lease *leaseRecord
 	if t.Status == results.Running && t.Lease != nil {
 		l := t.Lease
-		self := trial.Self()
-		live := !trial.Staleness(self, clock(), trial.DefaultLeaseTTL)(*l)
+		live := !staleLease()(*l)
 		lease = &leaseRecord{Owner: l.Owner.String(), Claimed: l.Claimed.UTC(), Heartbeat: l.Heartbeat.UTC(), Live: live,
-			Process: trial.OwnerState(self, l.Owner).String()}
+			Process: trial.OwnerState(self(), l.Owner).String()}
 	}
 	if *format == "json" {
 		r := showRecord{trialRecord: newRecord(t, 0), Lease: lease, Stack: t.Stack, History: make([]epochRecord, len(hist))}
@@ -255,14 +254,11 @@ func leaseState(l *leaseRecord) string {
 		return "alive"
 	case l.Process == trial.ProcessAlive.String():
 		return "lease expired: its process still exists but sends no heartbeats (hung, or waiting for the database); the next run reclaims the trial"
-	case l.Process == trial.ProcessUnknown.String() && l.Owner != "" && !strings.HasPrefix(l.Owner, selfHost()+":"):
+	case l.Process == trial.ProcessUnknown.String() && l.Owner != "" && !strings.HasPrefix(l.Owner, self().Host+":"):
 		return "lease expired: its process runs on another host, whether it still exists is unknown; the next run reclaims the trial"
 	}
 	return "lease expired: whether its process still exists is unknown here; the next run reclaims the trial"
 }
-
-// selfHost is this machine's name as leases record it.
-func selfHost() string { return trial.Self().Host }
 
 // trialNumber parses the TRIAL argument of a command on sweep.
 func trialNumber(arg, sweep string) (int, error) {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -80,8 +79,7 @@ learning_rate = [1e-3, 2e-3, 3e-3, 4e-3]
 		t.Fatal(err)
 	}
 	r.Close() // the reader is gone before the first line is written
-	cmd := exec.Command(os.Args[0], "run", spec, "--db", db, "--workers", "2")
-	cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1")
+	cmd := sweepCmd(nil, "run", spec, "--db", db, "--workers", "2")
 	cmd.Stdout = w
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -133,8 +131,7 @@ func TestClosedPipeReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.Close()
-		cmd := exec.Command(os.Args[0], append(args, "--db", db)...)
-		cmd.Env = append(os.Environ(), "SWEEP_TEST_MAIN=1")
+		cmd := sweepCmd(nil, append(args, "--db", db)...)
 		cmd.Stdout = w
 		var stderr strings.Builder
 		cmd.Stderr = &stderr

@@ -412,15 +412,6 @@ func (s *Store) Pause(ctx context.Context, sweep string, trial int, owner Owner,
 		t.Lease = nil
 		t.Metrics = metrics
 		t.Duration += duration
-		t.Epoch, t.Iteration = ck.Epoch, ck.Iteration
-		if err := putBlob(st.ckpt, trial, ckb); err != nil {
-			return err
-		}
-		if hb != nil {
-			if err := st.hist.Put(itob(trial), hb); err != nil {
-				return err
-			}
-		}
-		return st.putTrial(t)
+		return st.putProgress(t, &ck, ckb, hb)
 	})
 }

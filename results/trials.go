@@ -112,15 +112,26 @@ func (s *Store) SaveCheckpoint(ctx context.Context, sweep string, trial int, own
 			return err
 		}
 		t.Lease.Heartbeat = now
-		t.Epoch, t.Iteration = ck.Epoch, ck.Iteration
-		if err := putBlob(st.ckpt, trial, ckb); err != nil {
-			return err
-		}
-		if err := st.hist.Put(itob(trial), hb); err != nil {
-			return err
-		}
-		return st.putTrial(t)
+		return st.putProgress(t, &ck, ckb, hb)
 	})
+}
+
+// putProgress stores trial t with its training progress: checkpoint ck
+// (encoded: ckb), whose position becomes t's, and the history (encoded:
+// hb). A nil ck or hb keeps the stored one.
+func (st *sweepTx) putProgress(t *Trial, ck *Checkpoint, ckb, hb []byte) error {
+	if ck != nil {
+		t.Epoch, t.Iteration = ck.Epoch, ck.Iteration
+		if err := putBlob(st.ckpt, t.Number, ckb); err != nil {
+			return err
+		}
+	}
+	if hb != nil {
+		if err := st.hist.Put(itob(t.Number), hb); err != nil {
+			return err
+		}
+	}
+	return st.putTrial(t)
 }
 
 // heldTrial returns trial n of sweep if it is running under owner.
@@ -324,18 +335,7 @@ func (s *Store) Release(ctx context.Context, sweep string, trial int, owner Owne
 		t.Status = Interrupted
 		t.Lease = nil
 		t.Duration += duration
-		if ck != nil {
-			t.Epoch, t.Iteration = ck.Epoch, ck.Iteration
-			if err := putBlob(st.ckpt, trial, ckb); err != nil {
-				return err
-			}
-		}
-		if hb != nil {
-			if err := st.hist.Put(itob(trial), hb); err != nil {
-				return err
-			}
-		}
-		return st.putTrial(t)
+		return st.putProgress(t, ck, ckb, hb)
 	})
 }
 

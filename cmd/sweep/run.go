@@ -272,26 +272,14 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 		total = max(spec.Search.Trials, len(all)) // 0: a budget bounds the sweep
 	}
 	// The budget is the sweep's, over all its runs.
-	var deadline time.Time
 	start := time.Now()
-	if b := spec.Search.Budget; b > 0 {
-		spent := time.Duration(0)
-		if old != nil {
-			spent = time.Duration(old.Elapsed * float64(time.Second))
-		}
-		deadline = start.Add(b - spent)
-		if spent > 0 {
-			fmt.Fprintf(stderr, "sweep: %s of its budget of %s spent by earlier runs; %s left\n", spent.Round(time.Second), b, max(b-spent, 0).Round(time.Second))
-		}
+	deadline, note := budgetDeadline(spec, old, start)
+	if note != "" {
+		fmt.Fprintf(stderr, "sweep: %s\n", note)
 	}
 	disp := newDisplay(ctx, stdout, spec.Name, all, total, workers, spec.Search.Maximize())
 	disp.unit, disp.deadline = spec.Search.MinUnit, deadline
-	if sched != nil {
-		fmt.Fprintf(disp.log(), "sweep %q: %s; %s so far, %d worker%s, data %s (train %d, val %d, test %d)\n",
-			spec.Name, describeSearch(spec), trials(len(all)), workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
-	} else {
-		fmt.Fprint(disp.log(), startLine(spec.Name, all, len(added), workers, ds))
-	}
+	fmt.Fprint(disp.log(), startLine(spec, all, len(added), workers, ds))
 	events := disp.event
 	if testHookEvent != nil {
 		events = func(e trial.Event) { testHookEvent(e); disp.event(e) }
@@ -533,19 +521,44 @@ func exitCode(err error) int {
 	return exitRuntime
 }
 
-func startLine(name string, all []results.Trial, added, workers int, ds *data.Dataset) string {
-	finished := 0
-	for _, t := range all {
-		if t.Status.Finished() {
-			finished++
+// startLine is a run's first line: the sweep's trials (an adaptive
+// sweep's search and its trials so far), workers and data.
+func startLine(spec *search.Spec, all []results.Trial, added, workers int, ds *data.Dataset) string {
+	s := fmt.Sprintf("sweep %q: ", spec.Name)
+	if spec.Search.Adaptive() {
+		s += fmt.Sprintf("%s; %s so far", describeSearch(spec), trials(len(all)))
+	} else {
+		finished := 0
+		for _, t := range all {
+			if t.Status.Finished() {
+				finished++
+			}
 		}
-	}
-	s := fmt.Sprintf("sweep %q: %s", name, trials(len(all)))
-	if finished > 0 || added < len(all) {
-		s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
+		s += trials(len(all))
+		if finished > 0 || added < len(all) {
+			s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
+		}
 	}
 	return s + fmt.Sprintf(", %d worker%s, data %s (train %d, val %d, test %d)\n",
 		workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
+}
+
+// budgetDeadline is when a run of the sweep of spec must stop: its budget
+// less what earlier runs spent (old's Elapsed), from start; zero without
+// a budget. note says what earlier runs spent, "" when nothing.
+func budgetDeadline(spec *search.Spec, old *results.Sweep, start time.Time) (deadline time.Time, note string) {
+	b := spec.Search.Budget
+	if b <= 0 {
+		return time.Time{}, ""
+	}
+	spent := time.Duration(0)
+	if old != nil {
+		spent = time.Duration(old.Elapsed * float64(time.Second))
+	}
+	if spent > 0 {
+		note = fmt.Sprintf("%s of its budget of %s spent by earlier runs; %s left", spent.Round(time.Second), b, max(b-spent, 0).Round(time.Second))
+	}
+	return start.Add(b - spent), note
 }
 
 // countsLine is a sweep's trials counted by status, a running trial whose

@@ -159,6 +159,9 @@ func (p *Pool) emit(e Event) {
 // the trial concerned is released (without its newest checkpoint if that
 // is what could not be written); a trial's own failure does not.
 func (p *Pool) Run(ctx context.Context) (Stats, error) {
+	if _, ok := p.Store.(Planner); p.Scheduler != nil && !ok {
+		return Stats{}, fmt.Errorf("sweep %q is adaptive, and its store %T cannot claim through a scheduler (no Planner)", p.Sweep, p.Store)
+	}
 	workers := max(p.Workers, 1)
 	p.held = map[int]time.Time{}
 	p.changed = make(chan struct{})

@@ -48,6 +48,9 @@ type Dataset struct {
 	// Mean is the mean image of the training split (raw pixel scale, 0-255),
 	// already subtracted from every split. Add it back to display an image.
 	Mean []float32
+	// Std is the per-feature standard deviation of the training split (raw
+	// pixel scale; population std, numpy's default), for standardised input.
+	Std []float32
 }
 
 // Sources, the values of Options.Source.

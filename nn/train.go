@@ -16,12 +16,27 @@ import (
 // values of optional fields take the coursework's defaults (see Defaults).
 type Config struct {
 	Hidden      []int   // hidden layer sizes; [50] is the coursework's TwoLayerNet
-	Activation  string  // relu (default) or swish
-	WeightScale float64 // weights ~ N(0, WeightScale²)
+	Activation  string  // relu (default), swish or tanh
+	WeightScale float64 // weights ~ N(0, WeightScale²) when WeightInit is ""
+	// WeightInit, when set, replaces WeightScale by a per-layer scale:
+	// "he" (std √(2/fan_in)) or "xavier" (std √(1/fan_in)).
+	WeightInit string
+	// Normalization after each hidden affine layer, before its activation:
+	// "none" (or ""), "batchnorm" or "layernorm".
+	Normalization string
+	// Dropout is the drop probability after each hidden activation
+	// (inverted dropout): nil for none, one value for every hidden layer,
+	// or one per hidden layer.
+	Dropout []float64
 
-	Optimizer    string  // sgd (default), momentum, rmsprop or adam
+	Optimizer    string  // sgd (default), momentum, nesterov, rmsprop or adam
 	LearningRate float64 // initial learning rate
-	LRDecay      float64 // multiplies the learning rate once per epoch; 0 means 1 (no decay)
+	LRDecay      float64 // step schedule: multiplies the learning rate once per epoch; 0 means 1 (no decay)
+	// LRSchedule is "step" (or "": LRDecay once per epoch) or "cosine":
+	// after WarmupEpochs of linear warm-up, the learning rate follows half
+	// a cosine from LearningRate to 0 over the remaining iterations.
+	LRSchedule   string
+	WarmupEpochs int
 	Reg          float64 // L2 strength
 	Momentum     float64 // momentum's mu (default 0.9)
 	DecayRate    float64 // rmsprop's decay (default 0.99)
@@ -31,6 +46,9 @@ type Config struct {
 	BatchSize  int // minibatch size
 	Iterations int // number of minibatch steps; exactly one of Iterations and Epochs
 	Epochs     int // number of epochs of max(N/BatchSize, 1) steps each
+	// Patience, when positive, ends training (outcome EarlyStopped) after
+	// that many epochs without a better validation accuracy.
+	Patience int
 
 	// TrainAccSamples is the size of the fixed random subset of training
 	// samples on which training accuracy is measured (default 1000).
@@ -88,6 +106,10 @@ func (c Config) Validate() error {
 type Data struct {
 	X Mat[float32]
 	Y []int
+	// Scale and Shift, when set (D values each), transform every row as it
+	// is read: x·Scale + Shift, feature by feature. They let trials share
+	// one copy of the data under different input preprocessing.
+	Scale, Shift []float32
 }
 
 // Outcome says how a training ended.

@@ -121,6 +121,9 @@ type Input struct {
 	Shape   []int     `json:"shape"`
 	Classes []string  `json:"classes"`
 	Mean    []float32 `json:"mean_image"`
+	// Std is the training split's per-feature standard deviation (raw
+	// pixel scale); absent in sweeps recorded before it was.
+	Std []float32 `json:"std_image,omitempty"`
 }
 
 // DataRef locates a sweep's data set and identifies its contents.

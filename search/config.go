@@ -14,13 +14,22 @@ import (
 // Exactly one of Iterations and Epochs is positive.
 type Config struct {
 	Hidden      []int   // hidden layer sizes; [50] is the coursework's TwoLayerNet
-	Activation  string  // relu | swish
-	WeightScale float64 // weights ~ N(0, WeightScale²)
+	Activation  string  // relu | swish | tanh
+	WeightScale float64 // weights ~ N(0, WeightScale²) when WeightInit is ""
+	WeightInit  string  `json:",omitempty"` // "" (WeightScale) | he | xavier: weight_scale = "he"
+	// Normalization is none | batchnorm | layernorm ("" in configs stored
+	// before it existed: none).
+	Normalization string    `json:",omitempty"`
+	Dropout       []float64 `json:",omitempty"` // per hidden layer, or one value for all; nil: none
+	Preprocess    string    `json:",omitempty"` // mean_image ("": the same) | standardize | none
 
 	DType        string  // float32 | float64
 	Optimizer    string  // sgd | momentum | rmsprop | adam
 	LearningRate float64 // initial learning rate
 	LRDecay      float64 // multiplies the learning rate once per epoch
+	LRSchedule   string  `json:",omitempty"` // step ("": the same) | cosine
+	WarmupEpochs int     `json:",omitempty"` // cosine only
+	Patience     int     `json:",omitempty"` // early stopping; 0: none
 	Reg          float64 // L2 strength (with the coursework's 0.5 factor)
 	Momentum     float64 // momentum only
 	Beta1        float64 // adam only

@@ -65,28 +65,33 @@ type Activation int
 const (
 	ReLU  Activation = iota // max(0, x)
 	Swish                   // x·σ(x)
+	Tanh                    // tanh(x)
 )
 
-// String returns the spec name of a: "relu" or "swish".
+// String returns the spec name of a: "relu", "swish" or "tanh".
 func (a Activation) String() string {
 	switch a {
 	case ReLU:
 		return "relu"
 	case Swish:
 		return "swish"
+	case Tanh:
+		return "tanh"
 	}
 	return fmt.Sprintf("Activation(%d)", int(a))
 }
 
-// ParseActivation returns the activation named s ("relu" or "swish").
+// ParseActivation returns the activation named s ("relu", "swish" or "tanh").
 func ParseActivation(s string) (Activation, error) {
 	switch s {
 	case "relu", "":
 		return ReLU, nil
 	case "swish":
 		return Swish, nil
+	case "tanh":
+		return Tanh, nil
 	}
-	return 0, fmt.Errorf("%w: activation %q (want relu or swish)", ErrConfig, s)
+	return 0, fmt.Errorf("%w: activation %q (want relu, swish or tanh)", ErrConfig, s)
 }
 
 // ReluForward sets out = max(0, x) elementwise. out may be x.
@@ -166,40 +171,63 @@ func SwishBackward[T Float](dx, dout, x Mat[T]) {
 	}
 }
 
+// TanhForward sets out = tanh(x) elementwise. out may be x.
+func TanhForward[T Float](out, x Mat[T]) {
+	mustSameShape("TanhForward", out, x)
+	for i, v := range x.Data {
+		out.Data[i] = T(math.Tanh(float64(v)))
+	}
+}
+
+// TanhBackward sets dx = dout·(1 − out²), where out is the forward pass's
+// output. dx may be dout.
+func TanhBackward[T Float](dx, dout, out Mat[T]) {
+	mustSameShape("TanhBackward", dx, dout)
+	mustSameShape("TanhBackward", dout, out)
+	for i, y := range out.Data {
+		dx.Data[i] = dout.Data[i] * (1 - y*y)
+	}
+}
+
 // activationForward applies act: out = act(z).
 func activationForward[T Float](act Activation, out, z Mat[T]) {
 	switch act {
 	case Swish:
 		SwishForward(out, z)
+	case Tanh:
+		TanhForward(out, z)
 	default:
 		ReluForward(out, z)
 	}
 }
 
-// activationBackward sets dz = dout·act'(z); dz may be dout.
-func activationBackward[T Float](act Activation, dz, dout, z Mat[T]) {
+// activationBackward sets dz = dout·act'(z), from the forward pass's input z
+// and output a; dz may be dout.
+func activationBackward[T Float](act Activation, dz, dout, z, a Mat[T]) {
 	switch act {
 	case Swish:
 		SwishBackward(dz, dout, z)
+	case Tanh:
+		TanhBackward(dz, dout, a)
 	default:
 		ReluBackward(dz, dout, z)
 	}
 }
 
-// AffineActivationForward is the affine-relu (or affine-swish) pair:
-// z = x·w + b, out = act(z). z and out are the caller's; z is kept for the
-// backward pass.
+// AffineActivationForward is the affine-activation pair: z = x·w + b,
+// out = act(z). z and out are the caller's; both are kept for the backward
+// pass.
 func AffineActivationForward[T Float](act Activation, out, z, x, w Mat[T], b []T) {
 	AffineForward(z, x, w, b)
 	activationForward(act, out, z)
 }
 
 // AffineActivationBackward is the backward pass of AffineActivationForward:
-// from the upstream gradient dout and the forward pass's x, w and z it sets
-// dw, db and (unless dx.Data is nil) dx. dout is overwritten with the gradient
-// with respect to z.
-func AffineActivationBackward[T Float](act Activation, dx, dw Mat[T], db []T, dout, x, w, z Mat[T], reg float64) {
-	activationBackward(act, dout, dout, z)
+// from the upstream gradient dout and the forward pass's x, w, z and out it
+// sets dw, db and (unless dx.Data is nil) dx. dout is overwritten with the
+// gradient with respect to z.
+func AffineActivationBackward[T Float](act Activation, dx, dw Mat[T], db []T, dout, x, w, z, out Mat[T], reg float64) {
+	activationBackward(act, dout, dout, z, out)
 	AffineBackward(dx, dw, db, dout, x, w, reg)
 }
 

@@ -93,7 +93,7 @@ func TestSwishValues(t *testing.T) {
 }
 
 func TestAffineActivationPairGradcheck(t *testing.T) {
-	for _, act := range []Activation{ReLU, Swish} {
+	for _, act := range []Activation{ReLU, Swish, Tanh} {
 		t.Run(act.String(), func(t *testing.T) {
 			x := FromShape(randn(7, 2*3*4), 2, 3, 4)
 			w := FromShape(scaled(0.5, randn(8, 12*10)), 12, 10)
@@ -104,7 +104,7 @@ func TestAffineActivationPairGradcheck(t *testing.T) {
 			f()
 			dx, dw, db := NewMat[float64](2, 12), NewMat[float64](12, 10), make([]float64, 10)
 			d := FromShape(append([]float64(nil), dout.Data...), 2, 10)
-			AffineActivationBackward(act, dx, dw, db, d, x, w, z, 0)
+			AffineActivationBackward(act, dx, dw, db, d, x, w, z, out, 0)
 			assertRelError(t, "dx", dx.Data, NumericalGradientArray(f, x.Data, dout.Data, gradStep), layerGradTol)
 			assertRelError(t, "dw", dw.Data, NumericalGradientArray(f, w.Data, dout.Data, gradStep), layerGradTol)
 			assertRelError(t, "db", db, NumericalGradientArray(f, b, dout.Data, gradStep), layerGradTol)
@@ -182,14 +182,14 @@ func TestShapePanics(t *testing.T) {
 }
 
 func TestParseActivation(t *testing.T) {
-	for _, s := range []string{"relu", "swish"} {
+	for _, s := range []string{"relu", "swish", "tanh"} {
 		a, err := ParseActivation(s)
 		if err != nil || a.String() != s {
 			t.Errorf("ParseActivation(%q) = %v, %v", s, a, err)
 		}
 	}
-	if _, err := ParseActivation("tanh"); err == nil {
-		t.Error("ParseActivation(tanh) succeeded")
+	if _, err := ParseActivation("sigmoid"); err == nil {
+		t.Error("ParseActivation(sigmoid) succeeded")
 	}
 	if s := Activation(7).String(); s != "Activation(7)" {
 		t.Errorf("String = %q", s)

@@ -13,7 +13,7 @@ import (
 func twoLayerGolden(t *testing.T) (*FullyConnectedNet[float64], Mat[float64]) {
 	t.Helper()
 	const n, d, h, c = 3, 5, 50, 7
-	net, err := newNet[float64](d, []int{h}, c, ReLU)
+	net, err := newNet[float64](d, []int{h}, c, ReLU, NoNorm)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,9 @@ type UpdateRule[T Float] interface {
 
 // OptimizerState is the saved state of an update rule.
 type OptimizerState[T Float] struct {
-	Rule  string // sgd, momentum, rmsprop, adam
+	Rule  string // sgd, momentum, nesterov, rmsprop, adam
 	Step  int    // updates applied so far (Adam's t)
-	Slots [][]T  // per-parameter state: momentum [v], rmsprop [cache], adam [m, v]
+	Slots [][]T  // per-parameter state: momentum and nesterov [v], rmsprop [cache], adam [m, v]
 }
 
 // Optimizer names and their defaults, as in the coursework.
@@ -49,13 +49,15 @@ func NewUpdateRule[T Float](cfg Config, n int) (UpdateRule[T], error) {
 		return &SGD[T]{}, nil
 	case "momentum":
 		return &Momentum[T]{Mu: or(cfg.Momentum, DefaultMomentum), V: make([]T, n)}, nil
+	case "nesterov":
+		return &Nesterov[T]{Mu: or(cfg.Momentum, DefaultMomentum), V: make([]T, n)}, nil
 	case "rmsprop":
 		return &RMSProp[T]{DecayRate: or(cfg.DecayRate, DefaultDecayRate), Epsilon: or(cfg.Epsilon, DefaultEpsilon), Cache: make([]T, n)}, nil
 	case "adam":
 		return &Adam[T]{Beta1: or(cfg.Beta1, DefaultBeta1), Beta2: or(cfg.Beta2, DefaultBeta2), Epsilon: or(cfg.Epsilon, DefaultEpsilon),
 			M: make([]T, n), V: make([]T, n)}, nil
 	}
-	return nil, fmt.Errorf("%w: optimizer %q (want sgd, momentum, rmsprop or adam)", ErrConfig, cfg.Optimizer)
+	return nil, fmt.Errorf("%w: optimizer %q (want sgd, momentum, nesterov, rmsprop or adam)", ErrConfig, cfg.Optimizer)
 }
 
 // SGD is vanilla stochastic gradient descent: w -= lr·dw.
@@ -100,6 +102,39 @@ func (m *Momentum[T]) State() OptimizerState[T] {
 
 func (m *Momentum[T]) SetState(st OptimizerState[T]) error {
 	if err := checkState(st, "momentum", 1, len(m.V)); err != nil {
+		return err
+	}
+	copy(m.V, st.Slots[0])
+	m.steps = st.Step
+	return nil
+}
+
+// Nesterov is SGD with Nesterov momentum, in the form of the CS231n notes:
+// v' = mu·v − lr·dw; w += −mu·v + (1+mu)·v'.
+type Nesterov[T Float] struct {
+	Mu    float64
+	V     []T
+	steps int
+}
+
+func (m *Nesterov[T]) Update(w, dw []T, lr float64) {
+	mu, l := T(m.Mu), T(lr)
+	v := m.V[:len(w)]
+	dw = dw[:len(w)]
+	for i := range w {
+		prev := v[i]
+		v[i] = mu*prev - l*dw[i]
+		w[i] += -mu*prev + (1+mu)*v[i]
+	}
+	m.steps++
+}
+
+func (m *Nesterov[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Rule: "nesterov", Step: m.steps, Slots: [][]T{clone(m.V)}}
+}
+
+func (m *Nesterov[T]) SetState(st OptimizerState[T]) error {
+	if err := checkState(st, "nesterov", 1, len(m.V)); err != nil {
 		return err
 	}
 	copy(m.V, st.Slots[0])

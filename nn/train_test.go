@@ -265,7 +265,14 @@ func TestConfigErrors(t *testing.T) {
 	mod := func(f func(*Config)) Config { c := baseConfig(); f(&c); return c }
 	tests := map[string]Config{
 		"hidden":        mod(func(c *Config) { c.Hidden = []int{10, -1} }),
-		"activation":    mod(func(c *Config) { c.Activation = "tanh" }),
+		"activation":    mod(func(c *Config) { c.Activation = "sigmoid" }),
+		"normalization": mod(func(c *Config) { c.Normalization = "groupnorm" }),
+		"dropout":       mod(func(c *Config) { c.Dropout = []float64{1} }),
+		"dropout count": mod(func(c *Config) { c.Hidden = []int{10, 10, 10}; c.Dropout = []float64{0.1, 0.2} }),
+		"init":          mod(func(c *Config) { c.WeightInit = "lecun" }),
+		"schedule":      mod(func(c *Config) { c.LRSchedule = "linear" }),
+		"warmup":        mod(func(c *Config) { c.LRSchedule = "cosine"; c.WarmupEpochs = c.Epochs }),
+		"patience":      mod(func(c *Config) { c.Patience = -1 }),
 		"optimizer":     mod(func(c *Config) { c.Optimizer = "lbfgs" }),
 		"weight scale":  mod(func(c *Config) { c.WeightScale = 0 }),
 		"learning rate": mod(func(c *Config) { c.LearningRate = -1 }),

@@ -381,6 +381,10 @@ type Metrics struct {
 	Iterations  int     `json:"iterations"`
 	Epochs      float64 `json:"epochs"`
 	DivergedAt  int     `json:"diverged_at,omitempty"` // iteration where the loss became NaN/Inf
+	BestEpoch   float64 `json:"best_epoch,omitempty"`  // when ValAcc was reached (the kept weights)
+	// EarlyStopped is set for a trial that ended early, done, after its
+	// patience ran out without a better validation accuracy.
+	EarlyStopped bool `json:"early_stopped,omitempty"`
 }
 
 // Trial is a trial's record, without its history.

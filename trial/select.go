@@ -88,11 +88,7 @@ func SelectBest(ctx context.Context, st Selector, name string, ds *data.Dataset)
 
 // testAccuracy rebuilds a kept model and evaluates it on the test split.
 func testAccuracy[T nn.Float](cfg search.Config, m *results.Model, ds *data.Dataset) (acc, loss float64, err error) {
-	act, err := nn.ParseActivation(cfg.Activation)
-	if err != nil {
-		return 0, 0, err
-	}
-	net, err := nn.NetFromParams[T](ds.Test.D, cfg.Hidden, len(ds.Classes), act, nil)
+	net, err := nn.NetFromConfig[T](ds.Test.D, len(ds.Classes), NNConfig(cfg, 0, len(ds.Classes)), nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -101,5 +97,9 @@ func testAccuracy[T nn.Float](cfg search.Config, m *results.Model, ds *data.Data
 		return 0, 0, err
 	}
 	copy(net.Params(), params)
-	return nn.Evaluate(net, nnData(ds.Test))
+	test, err := nnData(ds.Test, ds, cfg.Preprocess)
+	if err != nil {
+		return 0, 0, err
+	}
+	return nn.Evaluate(net, test)
 }

@@ -19,17 +19,46 @@ import (
 // NNConfig maps a trial's resolved settings to the trainer's config.
 func NNConfig(c search.Config, seed uint64, classes int) nn.Config {
 	return nn.Config{
-		Hidden: c.Hidden, Activation: c.Activation, WeightScale: c.WeightScale,
+		Hidden: c.Hidden, Activation: c.Activation, WeightScale: c.WeightScale, WeightInit: c.WeightInit,
+		Normalization: c.Normalization, Dropout: c.Dropout,
 		Optimizer: c.Optimizer, LearningRate: c.LearningRate, LRDecay: c.LRDecay, Reg: c.Reg,
+		LRSchedule: c.LRSchedule, WarmupEpochs: c.WarmupEpochs,
 		Momentum: c.Momentum, DecayRate: c.DecayRate, Beta1: c.Beta1, Beta2: c.Beta2, Epsilon: c.Epsilon,
-		BatchSize: c.BatchSize, Iterations: c.Iterations, Epochs: c.Epochs,
+		BatchSize: c.BatchSize, Iterations: c.Iterations, Epochs: c.Epochs, Patience: c.Patience,
 		Seed: seed, Classes: classes,
 	}
 }
 
-// nnData views a split as the trainer's data, without copying.
-func nnData(s data.Split) nn.Data {
-	return nn.Data{X: nn.Mat[float32]{Rows: s.N, Cols: s.D, Data: s.X}, Y: s.Y}
+// nnData views a split as the trainer's data, without copying, with the
+// trial's input preprocessing as the data's transform. The data set holds
+// its pixels with the training mean image subtracted (the coursework's
+// preprocessing, "mean_image"); "standardize" divides that by the training
+// split's per-feature standard deviation (1 where it is 0), "none" adds the
+// mean back.
+func nnData(s data.Split, ds *data.Dataset, preprocess string) (nn.Data, error) {
+	d := nn.Data{X: nn.Mat[float32]{Rows: s.N, Cols: s.D, Data: s.X}, Y: s.Y}
+	switch preprocess {
+	case "", "mean_image":
+	case "standardize":
+		if len(ds.Std) != s.D {
+			return d, fmt.Errorf("preprocess %q: the data set has no per-feature standard deviation", preprocess)
+		}
+		d.Scale = make([]float32, s.D)
+		for i, v := range ds.Std {
+			d.Scale[i] = 1
+			if v > 0 {
+				d.Scale[i] = 1 / v
+			}
+		}
+	case "none":
+		if len(ds.Mean) != s.D {
+			return d, fmt.Errorf("preprocess %q: the data set has no mean image", preprocess)
+		}
+		d.Shift = ds.Mean
+	default:
+		return d, fmt.Errorf("unknown preprocess %q (want mean_image, standardize or none)", preprocess)
+	}
+	return d, nil
 }
 
 // Job is one claimed trial to train.
@@ -144,7 +173,15 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 		ck := results.Checkpoint{Epoch: float64(s.Epoch), Iteration: s.Iteration, Data: EncodeSnapshot(s)}
 		return false, j.Save(ctx, ck, hist)
 	}
-	r, err := nn.Train[T](ctx, ncfg, nnData(j.Data.Train), nnData(j.Data.Val), opt)
+	trainData, err := nnData(j.Data.Train, j.Data, cfg.Preprocess)
+	if err != nil {
+		return failed(fmt.Errorf("trial %d: %w", j.Trial.Number, err))
+	}
+	valData, err := nnData(j.Data.Val, j.Data, cfg.Preprocess)
+	if err != nil {
+		return failed(fmt.Errorf("trial %d: %w", j.Trial.Number, err))
+	}
+	r, err := nn.Train[T](ctx, ncfg, trainData, valData, opt)
 	switch {
 	case r != nil && r.Outcome == nn.Cancelled:
 		ck := results.Checkpoint{Epoch: float64(r.Snapshot.Iteration) / float64(perEpoch), Iteration: r.Snapshot.Iteration,
@@ -166,6 +203,7 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 		Metrics: results.Metrics{
 			ValAcc: r.BestValAcc, ValLoss: r.BestValLoss, TrainAcc: r.FinalTrainAcc, FinalValAcc: r.FinalValAcc,
 			Iterations: r.Iterations, Epochs: float64(r.Iterations) / float64(perEpoch),
+			BestEpoch: r.BestEpoch, EarlyStopped: r.Outcome == nn.EarlyStopped,
 		},
 		History: history(r.History),
 	}
@@ -239,9 +277,9 @@ func model[T nn.Float](net *nn.FullyConnectedNet[T], params []T) *results.Model 
 	m := &results.Model{}
 	for _, p := range net.Layout() {
 		vals := params[p.Offset : p.Offset+p.Rows*p.Cols]
-		shape := []int{p.Rows, p.Cols}
-		if p.Name[0] == 'b' {
-			shape = []int{p.Cols}
+		shape := []int{p.Cols} // biases, gammas, betas, running statistics
+		if p.Name[0] == 'W' {
+			shape = []int{p.Rows, p.Cols}
 		}
 		m.Tensors = append(m.Tensors, results.Tensor{Name: p.Name, Shape: shape, DType: dtype, Data: tensorBytes(vals)})
 	}

@@ -339,12 +339,12 @@ func buildCIFAR(o Options, path string, batches []cifarBatch) (*Dataset, error) 
 	for _, c := range train {
 		first := next
 		wg.Go(func() {
-			sums := make([]uint64, cifarPixels)
+			m := b.moments()
 			for i := range c.n {
 				b.trainLabel(first+i, int(c.labels[i]))
-				b.trainImages(first+i, c.pixels(i), sums)
+				b.trainImages(first+i, c.pixels(i), m)
 			}
-			b.addSums(sums)
+			b.addMoments(m)
 		})
 		next += c.n
 	}

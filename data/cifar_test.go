@@ -5,24 +5,33 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // wantSplits computes the expected Dataset directly from the images in file
 // order: train = the first nTrain of train, val = the next nVal, test = the
-// first nTest of test, pixels minus the mean of the train images.
+// first nTest of test, pixels minus the mean of the train images; Std the
+// train images' population standard deviation, two-pass in float64.
 func wantSplits(shape []int, train, test [][]byte, trainY, testY []int, nTrain, nVal, nTest int) *Dataset {
 	d := len(train[0])
-	mean := make([]float32, d)
+	mean, std := make([]float32, d), make([]float32, d)
 	for j := range d {
 		s := 0.0
 		for _, im := range train[:nTrain] {
 			s += float64(im[j])
 		}
-		mean[j] = float32(s / float64(nTrain))
+		m := s / float64(nTrain)
+		v := 0.0
+		for _, im := range train[:nTrain] {
+			v += (float64(im[j]) - m) * (float64(im[j]) - m)
+		}
+		mean[j], std[j] = float32(m), float32(math.Sqrt(v/float64(nTrain)))
 	}
 	split := func(ims [][]byte, ys []int) Split {
 		s := Split{N: len(ims), D: d, Y: slices.Clone(ys)}
@@ -33,21 +42,37 @@ func wantSplits(shape []int, train, test [][]byte, trainY, testY []int, nTrain, 
 		}
 		return s
 	}
-	return &Dataset{Shape: shape, Mean: mean,
+	return &Dataset{Shape: shape, Mean: mean, Std: std,
 		Train: split(train[:nTrain], trainY[:nTrain]),
 		Val:   split(train[nTrain:nTrain+nVal], trainY[nTrain:nTrain+nVal]),
 		Test:  split(test[:nTest], testY[:nTest]),
 	}
 }
 
-// sameData reports whether got holds exactly want's arrays.
-func sameData(t *testing.T, got, want *Dataset) {
+// stdTol is how far (relative) a loaded Std may be from wantSplits': both
+// round to float32 a float64 variance, one from exact integer sums, the
+// other two-pass, which differ in their last bits.
+const stdTol = 1e-6
+
+// sameData reports whether got holds exactly want's arrays, except that
+// Std may be within stdTol of want's (relative; 0: bitwise, for claims of
+// determinism).
+func sameData(t *testing.T, got, want *Dataset, stdTol float64) {
 	t.Helper()
 	if !slices.Equal(got.Shape, want.Shape) {
 		t.Errorf("Shape = %v, want %v", got.Shape, want.Shape)
 	}
 	if !slices.Equal(got.Mean, want.Mean) {
 		t.Errorf("Mean differs")
+	}
+	if len(got.Std) != len(want.Std) {
+		t.Errorf("len(Std) = %d, want %d", len(got.Std), len(want.Std))
+	}
+	for j := range min(len(got.Std), len(want.Std)) {
+		if g, w := got.Std[j], want.Std[j]; !scalar.EqualWithinAbsOrRel(float64(g), float64(w), 0, stdTol) {
+			t.Errorf("Std[%d] = %g, want %g (relative tolerance %g)", j, g, w, stdTol)
+			break
+		}
 	}
 	for _, s := range []struct {
 		name      string
@@ -119,7 +144,7 @@ func loadExpect(t *testing.T, o Options, want *Dataset) *Dataset {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameData(t, ds, want)
+	sameData(t, ds, want, stdTol)
 	return ds
 }
 

@@ -49,8 +49,26 @@ type Dataset struct {
 	// already subtracted from every split. Add it back to display an image.
 	Mean []float32
 	// Std is the per-feature standard deviation of the training split (raw
-	// pixel scale; population std, numpy's default), for standardised input.
+	// pixel scale; the population std, numpy's np.std with ddof=0), for
+	// standardised input. It is not applied here: a trial that standardises
+	// divides the centred rows by it as it reads them. A feature that is
+	// constant over the training split has Std 0, and is divided by 1
+	// instead (StdOrOne).
 	Std []float32
+}
+
+// StdOrOne returns the divisors of standardised input: a copy of std with
+// every 0 (a feature constant over the training split) replaced by 1, so
+// that such a feature stays centred at 0 instead of becoming NaN.
+func StdOrOne(std []float32) []float32 {
+	div := make([]float32, len(std))
+	for j, s := range std {
+		div[j] = s
+		if s == 0 {
+			div[j] = 1
+		}
+	}
+	return div
 }
 
 // Sources, the values of Options.Source.

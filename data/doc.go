@@ -41,9 +41,17 @@
 // the source's defaults: CIFAR-10 49000/1000/1000, (Fashion-)MNIST
 // 59000/1000/1000, embedded 9000/1000/2000, synthetic 4000/500/500.
 //
+// The per-feature standard deviation of the training split (Dataset.Std,
+// numpy's np.std) is computed at load too, but not applied: a trial that
+// standardises its input divides by it (StdOrOne) as it reads rows, so
+// that trials with different preprocessing share one copy of the data.
+// For pixel data the mean and standard deviation come from exact integer
+// sums, so they do not depend on the order in which files are read; for
+// synthetic data from float64 sums in row order (two passes).
+//
 // Invariants of every Dataset returned: for each Split s, len(s.X) == s.N*s.D,
-// len(s.Y) == s.N, 0 <= s.Y[i] < len(Classes), s.D == len(Mean) ==
-// product(Shape); Train.N >= 1.
+// len(s.Y) == s.N, 0 <= s.Y[i] < len(Classes), s.D == len(Mean) == len(Std)
+// == product(Shape), Std[j] >= 0; Train.N >= 1.
 //
 // # Ownership and concurrency
 //

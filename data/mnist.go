@@ -126,12 +126,12 @@ func loadIDX(ctx context.Context, fsys fs.FS, dir string, o Options, name string
 	errs := make([]error, 4)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		sums := make([]uint64, b.d)
+		m := b.moments()
 		errs[0] = set.trainX.each(ctx, o.Train+o.Val, func(first int, px []byte) error {
-			b.trainImages(first, px, sums)
+			b.trainImages(first, px, m)
 			return nil
 		})
-		b.addSums(sums)
+		b.addMoments(m)
 	})
 	wg.Go(func() {
 		errs[1] = set.trainY.each(ctx, o.Train+o.Val, labelFunc(set.trainY, nc, b.trainLabel))

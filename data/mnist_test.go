@@ -301,6 +301,7 @@ type golden struct {
 	ValLabelsFirst   []int     `json:"val_labels_first"`
 	TestLabelsFirst  []int     `json:"test_labels_first"`
 	Mean59000        []float64 `json:"mean_59000"`
+	Std59000         []float64 `json:"std_59000"`
 	Test0PixelSum    int       `json:"test0_pixel_sum"`
 }
 
@@ -339,6 +340,16 @@ func TestFashionMNISTRealFiles(t *testing.T) {
 	}
 	if len(g.Mean59000) != 784 || maxErr > meanTol {
 		t.Errorf("mean image: %d values, max relative error %g > %g", len(g.Mean59000), maxErr, meanTol)
+	}
+	// The standard deviation, from exact integer sums, agrees with numpy's
+	// float64 np.std to float32 precision.
+	const stdTol = 1e-6 // relative
+	maxErr = 0
+	for j, sd := range g.Std59000 {
+		maxErr = max(maxErr, math.Abs(float64(ds.Std[j])-sd)/max(1, sd))
+	}
+	if len(g.Std59000) != 784 || maxErr > stdTol {
+		t.Errorf("std image: %d values, max relative error %g > %g", len(g.Std59000), maxErr, stdTol)
 	}
 	// Test image 0, mean added back, sums to numpy's pixel sum.
 	s := 0.0

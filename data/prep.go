@@ -1,6 +1,8 @@
 package data
 
 import (
+	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 )
@@ -12,14 +14,26 @@ import (
 // while i < nTest.
 //
 // The builder converts pixels straight into the final float32 rows (one
-// copy of the data in memory) and sums the training rows per feature in
-// exact integer arithmetic, so the mean image does not depend on the order
-// in which readers deliver images.
+// copy of the data in memory) and sums the training rows, and their
+// squares, per feature in exact integer arithmetic, so the mean and
+// standard deviation images do not depend on the order in which readers
+// deliver images.
 type builder struct {
-	ds   *Dataset
-	d    int
-	mu   sync.Mutex // guards sums
-	sums []uint64   // per-feature sums over Train rows
+	ds  *Dataset
+	d   int
+	mu  sync.Mutex // guards tot
+	tot moments    // over all Train rows
+}
+
+// moments holds per-feature sums of pixels and of their squares over
+// training rows: exact, as a pixel is at most 255 (a square 65025), for up
+// to 2^48 rows.
+type moments struct {
+	sum, sumSq []uint64
+}
+
+func newMoments(d int) moments {
+	return moments{sum: make([]uint64, d), sumSq: make([]uint64, d)}
 }
 
 func newBuilder(ds *Dataset, nTrain, nVal, nTest int) *builder {
@@ -28,8 +42,12 @@ func newBuilder(ds *Dataset, nTrain, nVal, nTest int) *builder {
 		d *= s
 	}
 	ds.Train, ds.Val, ds.Test = newSplit(nTrain, d), newSplit(nVal, d), newSplit(nTest, d)
-	return &builder{ds: ds, d: d, sums: make([]uint64, d)}
+	return &builder{ds: ds, d: d, tot: newMoments(d)}
 }
+
+// moments returns a reader's scratch for per-feature sums of training rows:
+// pass it to trainImages, then to addMoments when done.
+func (b *builder) moments() moments { return newMoments(b.d) }
 
 // newSplit allocates a split of n rows of d features.
 func newSplit(n, d int) Split {
@@ -37,10 +55,10 @@ func newSplit(n, d int) Split {
 }
 
 // trainImages stores the training-side images first, first+1, ... whose
-// pixels are src (whole images, d bytes each). sums is the caller's scratch
-// for per-feature sums; pass it to addSums when done. Safe for concurrent
-// use on disjoint image ranges.
-func (b *builder) trainImages(first int, src []byte, sums []uint64) {
+// pixels are src (whole images, d bytes each), adding the training rows to
+// m, the caller's scratch (b.moments). Safe for concurrent use on disjoint
+// image ranges, each caller with its own m.
+func (b *builder) trainImages(first int, src []byte, m moments) {
 	d := b.d
 	nt := b.ds.Train.N
 	for k := 0; k*d < len(src); k++ {
@@ -48,10 +66,12 @@ func (b *builder) trainImages(first int, src []byte, sums []uint64) {
 		px := src[k*d : (k+1)*d]
 		switch {
 		case i < nt:
-			dst, sums := b.ds.Train.X[i*d:(i+1)*d], sums[:len(px)]
+			dst, sum, sq := b.ds.Train.X[i*d:(i+1)*d], m.sum[:len(px)], m.sumSq[:len(px)]
 			for j, p := range px {
 				dst[j] = float32(p)
-				sums[j] += uint64(p)
+				v := uint64(p)
+				sum[j] += v
+				sq[j] += v * v
 			}
 		case i < nt+b.ds.Val.N:
 			i -= nt
@@ -85,25 +105,44 @@ func (b *builder) testLabel(i, y int) {
 	}
 }
 
-// addSums adds a reader's per-feature sums of training rows.
-func (b *builder) addSums(s []uint64) {
+// addMoments adds a reader's per-feature sums of training rows.
+func (b *builder) addMoments(m moments) {
 	b.mu.Lock()
-	for j, v := range s {
-		b.sums[j] += v
+	for j := range m.sum {
+		b.tot.sum[j] += m.sum[j]
+		b.tot.sumSq[j] += m.sumSq[j]
 	}
 	b.mu.Unlock()
 }
 
-// finish computes the mean image of the training rows and subtracts it from
-// every split, in parallel over rows.
+// finish computes the mean and standard deviation images of the training
+// rows from the exact sums, and subtracts the mean from every split, in
+// parallel over rows.
 func (b *builder) finish() *Dataset {
 	ds := b.ds
-	ds.Mean = make([]float32, b.d)
-	for j, s := range b.sums {
-		ds.Mean[j] = float32(float64(s) / float64(ds.Train.N))
+	n := uint64(ds.Train.N)
+	ds.Mean, ds.Std = make([]float32, b.d), make([]float32, b.d)
+	for j, s := range b.tot.sum {
+		ds.Mean[j] = float32(float64(s) / float64(n))
+		ds.Std[j] = float32(exactStd(n, s, b.tot.sumSq[j]))
 	}
 	subtractMean(ds.Mean, ds.Train.X, ds.Val.X, ds.Test.X)
 	return ds
+}
+
+// exactStd is the population standard deviation of n integers whose sum is
+// s and sum of squares q: √(E[x²] − E[x]²), computed as √((n·q − s²)/n²)
+// with the numerator an exact 128-bit integer (never negative, by
+// Cauchy-Schwarz), so that it loses nothing to cancellation: the variance
+// is correctly rounded while n·q − s² < 2^53 and n < 2^26, and exactly 0
+// for a constant feature.
+func exactStd(n, s, q uint64) float64 {
+	hi, lo := bits.Mul64(n, q)
+	shi, slo := bits.Mul64(s, s)
+	lo, borrow := bits.Sub64(lo, slo, 0)
+	hi, _ = bits.Sub64(hi, shi, borrow)
+	num, nf := float64(hi)*0x1p64+float64(lo), float64(n)
+	return math.Sqrt(num / (nf * nf))
 }
 
 // subtractMean subtracts mean from every row of each xs, in parallel.

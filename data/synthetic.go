@@ -95,16 +95,35 @@ func synthetic(ctx context.Context, o Options) (*Dataset, error) {
 	if err := draw(rand.New(rand.NewPCG(o.Seed, streamTest)), &ds.Test); err != nil {
 		return nil, err
 	}
-	sums := make([]float64, d)
-	for i := range ds.Train.N {
-		for j, x := range ds.Train.Row(i) {
-			sums[j] += float64(x)
-		}
-	}
-	ds.Mean = make([]float32, d)
-	for j, s := range sums {
-		ds.Mean[j] = float32(s / float64(ds.Train.N))
-	}
+	ds.Mean, ds.Std = meanStd(ds.Train)
 	subtractMean(ds.Mean, ds.Train.X, ds.Val.X, ds.Test.X)
 	return ds, nil
+}
+
+// meanStd returns the per-feature mean and population standard deviation
+// of s's rows, accumulated in float64 in row order: two passes, the second
+// over the deviations from the first's mean.
+func meanStd(s Split) (mean, std []float32) {
+	n := float64(s.N)
+	m := make([]float64, s.D)
+	for i := range s.N {
+		for j, x := range s.Row(i) {
+			m[j] += float64(x)
+		}
+	}
+	for j := range m {
+		m[j] /= n
+	}
+	v := make([]float64, s.D)
+	for i := range s.N {
+		for j, x := range s.Row(i) {
+			dx := float64(x) - m[j]
+			v[j] += dx * dx
+		}
+	}
+	mean, std = make([]float32, s.D), make([]float32, s.D)
+	for j := range m {
+		mean[j], std[j] = float32(m[j]), float32(math.Sqrt(v[j]/n))
+	}
+	return mean, std
 }

@@ -16,7 +16,7 @@ func TestSyntheticDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameData(t, a, b) // exact: same seed, same bits
+	sameData(t, a, b, 0) // exact: same seed, same bits
 	if a.Name != "synthetic" || !slices.Equal(a.Shape, []int{20}) || len(a.Classes) != 4 || a.Train.D != 20 {
 		t.Errorf("Name %q Shape %v Classes %v", a.Name, a.Shape, a.Classes)
 	}

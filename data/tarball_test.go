@@ -215,7 +215,7 @@ func TestCIFAR10TarballLoadsLikeFolder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sameData(t, ds, wants[a.folder])
+				sameData(t, ds, wants[a.folder], 0)
 				if ds.Path != abs || ds.Name != SourceCIFAR10 || !slices.Equal(ds.Classes, cifarClasses) {
 					t.Errorf("Path %q (want %q), Name %q, Classes %v", ds.Path, abs, ds.Name, ds.Classes)
 				}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Normalisation and dropout layers, as in the coursework's second assignment.
@@ -84,7 +85,9 @@ func (c *NormCache[T]) prepare(n, d, k int) (a, b []float64) {
 func checkNorm(op string, d int, vecs ...int) {
 	for _, n := range vecs {
 		if n != d {
-			panic(fmt.Sprintf("nn: %s: %d features, parameter vectors of %v", op, d, vecs))
+			// A copy goes to Sprintf: vecs itself does not escape, so the
+			// callers' argument lists stay on the stack.
+			panic(fmt.Sprintf("nn: %s: %d features, parameter vectors of %v", op, d, slices.Clone(vecs)))
 		}
 	}
 }

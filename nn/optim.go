@@ -191,13 +191,15 @@ func (a *Adam[T]) Update(w, dw []T, lr float64) {
 	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
 	m, v := a.M[:len(w)], a.V[:len(w)]
 	dw = dw[:len(w)]
+	// lr·(m/c1)/(√(v/c2) + eps) with the divisions by c1 and c2 folded
+	// into per-step constants: one division and one square root per
+	// element, which bound the loop.
+	step, inv2 := lr/c1, 1/c2
 	for i := range w {
 		g := dw[i]
 		m[i] = b1*m[i] + (1-b1)*g
 		v[i] = b2*v[i] + (1-b2)*g*g
-		mt := float64(m[i]) / c1
-		vt := float64(v[i]) / c2
-		w[i] -= T(lr * mt / (math.Sqrt(vt) + a.Epsilon))
+		w[i] -= T(step * float64(m[i]) / (math.Sqrt(float64(v[i])*inv2) + a.Epsilon))
 	}
 }
 

@@ -43,12 +43,9 @@ func nnData(s data.Split, ds *data.Dataset, preprocess string) (nn.Data, error) 
 		if len(ds.Std) != s.D {
 			return d, fmt.Errorf("preprocess %q: the data set has no per-feature standard deviation", preprocess)
 		}
-		d.Scale = make([]float32, s.D)
-		for i, v := range ds.Std {
-			d.Scale[i] = 1
-			if v > 0 {
-				d.Scale[i] = 1 / v
-			}
+		d.Scale = data.StdOrOne(ds.Std)
+		for i, v := range d.Scale {
+			d.Scale[i] = 1 / v
 		}
 	case "none":
 		if len(ds.Mean) != s.D {

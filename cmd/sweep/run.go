@@ -228,7 +228,7 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 
 	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),
 		Metric: spec.Search.Metric, Keep: spec.Search.Keep, Data: ref,
-		Input: &results.Input{Shape: ds.Shape, Classes: ds.Classes, Mean: ds.Mean}}
+		Input: &results.Input{Shape: ds.Shape, Classes: ds.Classes, Mean: ds.Mean, Std: ds.Std}}
 	added, err := st.EnsureSweep(ctx, sw, recs)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep: record sweep %q: %v\n", spec.Name, err)

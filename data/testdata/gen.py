@@ -26,8 +26,9 @@ Writes, next to this script:
   mnist-gz/, mnist-raw/           an MNIST-style IDX set (12 training, 4 test images of
       28x28), gzip-compressed and raw, same content.
   fashion-mnist-golden.json       values computed with numpy from Debian's
-      dataset-fashion-mnist (if installed): counts, first labels, and the mean image of
-      the first 59000 training images, for the Go test of the real files.
+      dataset-fashion-mnist (if installed): counts, first labels, and the mean image and
+      per-feature standard deviation (np.std, ddof=0) of the first 59000 training images,
+      for the Go test of the real files.
 """
 import gzip, io, json, os, pickle, pickletools, struct, sys, tarfile
 import numpy as np
@@ -219,12 +220,14 @@ def fashion_golden(root='/usr/share/datasets/fashion-mnist'):
     Xt = load_idx(root + '/t10k-images-idx3-ubyte.gz').reshape(10000, -1)
     yt = load_idx(root + '/t10k-labels-idx1-ubyte.gz')
     mean = X[:59000].astype(np.float64).mean(axis=0)
+    std = X[:59000].astype(np.float64).std(axis=0)
     golden = {
         'train_count': int(X.shape[0]), 'test_count': int(Xt.shape[0]),
         'train_labels_first': [int(v) for v in y[:20]],
         'val_labels_first': [int(v) for v in y[59000:59020]],
         'test_labels_first': [int(v) for v in yt[:20]],
         'mean_59000': [float(v) for v in mean],
+        'std_59000': [float(v) for v in std],
         'test0_pixel_sum': int(Xt[0].astype(np.int64).sum()),
     }
     with open(os.path.join(HERE, 'fashion-mnist-golden.json'), 'w') as f:

@@ -322,6 +322,9 @@ func trialLine(t *results.Trial, n, total int) string {
 	switch t.Status {
 	case results.Done:
 		s += fmt.Sprintf(" val_acc %s train_acc %s", metric4(t.ValAcc), metric4(t.TrainAcc))
+		if t.EarlyStopped {
+			s += fmt.Sprintf(" (stopped early at epoch %s)", human(t.Epochs))
+		}
 	case results.Diverged:
 		s += fmt.Sprintf(" at iteration %d", t.DivergedAt)
 	case results.Failed:

@@ -122,6 +122,8 @@ type trialRecord struct {
 	Epochs      float64        `json:"epochs"`
 	Rung        int            `json:"rung,omitempty"` // adaptive sweeps: rungs reached
 	DivergedAt  int            `json:"diverged_at,omitempty"`
+	BestEpoch   float64        `json:"best_epoch,omitempty"`    // when val_acc was reached
+	Early       bool           `json:"early_stopped,omitempty"` // done, ended by its patience
 	Duration    float64        `json:"duration_s"`
 	Seed        uint64         `json:"seed"`
 	Attempts    int            `json:"attempts"`
@@ -152,7 +154,7 @@ func newRecord(t *results.Trial, rank int) trialRecord {
 		Rank: rank, Trial: t.Number, Key: t.Key, Status: t.Status, Params: t.Params,
 		ValAcc: finite(t.ValAcc, m), ValLoss: finite(t.ValLoss, m), TrainAcc: finite(t.TrainAcc, m),
 		FinalValAcc: finite(t.FinalValAcc, m), Iterations: t.Iterations, Epochs: t.Epochs, Rung: t.Rung,
-		DivergedAt: t.DivergedAt, Duration: t.Duration, Seed: t.Seed, Attempts: t.Attempts,
+		DivergedAt: t.DivergedAt, BestEpoch: t.BestEpoch, Early: t.EarlyStopped, Duration: t.Duration, Seed: t.Seed, Attempts: t.Attempts,
 		Started: timePtr(t.Started), Finished: timePtr(t.Finished), Error: t.Error,
 	}
 	if t.TestAcc != nil {
@@ -192,7 +194,7 @@ func rankOf(i int, ranked bool) int {
 
 // csvMetrics are the CSV columns after the parameters.
 var csvMetrics = []string{"val_acc", "val_loss", "train_acc", "final_val_acc", "test_acc",
-	"iterations", "epochs", "rung", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error"}
+	"iterations", "epochs", "best_epoch", "early_stopped", "rung", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error"}
 
 // writeTrialsCSV writes trials as CSV: one row per trial, one column per
 // parameter (named after it, or param_NAME if a fixed column has its name),
@@ -257,7 +259,8 @@ func writeTrialsCSV(w io.Writer, trials []results.Trial, ranked bool) error {
 		row = append(row,
 			metricCell(r.ValAcc, t.ValAcc), metricCell(r.ValLoss, t.ValLoss), metricCell(r.TrainAcc, t.TrainAcc),
 			metricCell(r.FinalValAcc, t.FinalValAcc), num(r.TestAcc),
-			strconv.Itoa(r.Iterations), strconv.FormatFloat(r.Epochs, 'g', -1, 64), strconv.Itoa(r.Rung), diverged,
+			strconv.Itoa(r.Iterations), strconv.FormatFloat(r.Epochs, 'g', -1, 64),
+			strconv.FormatFloat(r.BestEpoch, 'g', -1, 64), strconv.FormatBool(r.Early), strconv.Itoa(r.Rung), diverged,
 			strconv.FormatFloat(r.Duration, 'g', -1, 64), strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Attempts),
 			tm(r.Started), tm(r.Finished), r.Error)
 		if err := cw.Write(row); err != nil {

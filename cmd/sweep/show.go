@@ -134,6 +134,10 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	switch t.Status {
 	case results.Diverged:
 		status += fmt.Sprintf(" (the loss became NaN or infinite at iteration %d)", t.DivergedAt)
+	case results.Done:
+		if t.EarlyStopped {
+			status += " " + earlyStopNote(t)
+		}
 	case results.Running, results.Interrupted:
 		if t.Iteration > 0 {
 			status += fmt.Sprintf(" (last checkpoint at epoch %s, iteration %d)", human(t.Epoch), t.Iteration)
@@ -280,4 +284,10 @@ func math2(v float64) float64 {
 func indentText(s, indent string) string {
 	s = strings.TrimRight(s, "\n")
 	return indent + strings.ReplaceAll(s, "\n", "\n"+indent)
+}
+
+// earlyStopNote says that a done trial stopped early and which epoch's
+// weights it kept.
+func earlyStopNote(t *results.Trial) string {
+	return fmt.Sprintf("(stopped early at epoch %s: no better val_acc since epoch %s, whose weights it keeps)", human(t.Epochs), human(t.BestEpoch))
 }

@@ -184,6 +184,12 @@ func TestPatience(t *testing.T) {
 	if acc, _, err := Evaluate(res.Net, val); err != nil || acc != best {
 		t.Errorf("best params evaluate to %.3f, want %.3f", acc, best)
 	}
+	// A run whose patience runs out at its last epoch completed.
+	cfg.Epochs = stopAt
+	if last, err := Train[float32](t.Context(), cfg, train, val, TrainOptions[float32]{}); err != nil || last.Outcome != Completed {
+		t.Errorf("patience out at the last epoch: outcome %v, err %v, want completed", last.Outcome, err)
+	}
+	cfg.Epochs = 40
 	// A resume from the epoch before the stop stops at the same point.
 	var snap *Snapshot[float32]
 	hook := func(_ context.Context, s *Snapshot[float32]) (bool, error) {

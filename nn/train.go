@@ -519,7 +519,7 @@ func (t *trainer[T]) run(ctx context.Context, hook func(context.Context, *Snapsh
 			break // the final, partial epoch
 		}
 		t.lr *= t.decay()
-		if p := t.cfg.Patience; p > 0 && float64(t.epoch)-t.bestEpoch >= float64(p) {
+		if p := t.cfg.Patience; p > 0 && t.it < t.total && float64(t.epoch)-t.bestEpoch >= float64(p) {
 			return t.result(EarlyStopped), nil
 		}
 		if hook != nil {

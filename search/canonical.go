@@ -21,8 +21,10 @@ func (st setting) key() string {
 }
 
 // settings lists the spec's fixed settings in canonical order, defaults
-// included. Keys the sweep's optimizers ignore are left out (they hold their
-// defaults), as are unset data sizes and paths.
+// included. Keys that have no effect with the sweep's optimizers or
+// learning rate schedules are left out (they hold their defaults), as are
+// unset data sizes and paths, and keys newer than the first canonical forms
+// at their defaults, so that older sweeps keep their canonical form.
 func (s *Spec) settings() []setting {
 	st := []setting{
 		{"", "name", quote(s.Name)},
@@ -45,11 +47,14 @@ func (s *Spec) settings() []setting {
 	if s.Data.Source == "synthetic" {
 		st = append(st, setting{"data", "seed", strconv.FormatUint(s.Data.Seed, 10)})
 	}
-	opts := s.optimizers()
+	d := DefaultConfig()
 	for i := range params {
 		def := &params[i]
 		v := def.get(&s.Base)
-		if !def.usedBy(opts) || ((def.name == "iterations" || def.name == "epochs") && v == 0) {
+		switch {
+		case !def.usedBy(s.values(def.with.key)),
+			(def.name == "iterations" || def.name == "epochs") && v == 0,
+			def.omitDefault && sameValue(v, def.get(&d)):
 			continue
 		}
 		st = append(st, setting{def.section, def.name, tomlValue(v)})
@@ -79,16 +84,26 @@ func (s *Spec) settings() []setting {
 	return st
 }
 
-// optimizers returns the optimizers the sweep's trials use.
-func (s *Spec) optimizers() []string {
-	if p := s.Search.param("optimizer"); p != nil {
-		opts := make([]string, len(p.Values))
-		for i, v := range p.Values {
-			opts[i], _ = v.(string)
-		}
-		return opts
+// values returns the values the sweep's trials give the string key (an
+// optimizer, a learning rate schedule): the searched ones, or the fixed
+// one. It returns nil for "".
+func (s *Spec) values(key string) []string {
+	if key == "" {
+		return nil
 	}
-	return []string{s.Base.Optimizer}
+	if p := s.Search.param(key); p != nil {
+		vs := make([]string, len(p.Values))
+		for i, v := range p.Values {
+			vs[i], _ = v.(string)
+		}
+		return vs
+	}
+	def, d := lookupParam(key), DefaultConfig()
+	v, _ := def.get(&s.Base).(string)
+	if v == "" { // a Config made before the key existed
+		v, _ = def.get(&d).(string)
+	}
+	return []string{v}
 }
 
 // tomlValue is FormatValue with floats that stay floats in TOML.

@@ -7,7 +7,8 @@ import (
 )
 
 // checkConfig checks what single keys cannot show: iterations against
-// epochs, and settings the optimizers ignore.
+// epochs, settings without effect, warmup against epochs and dropout
+// against hidden.
 func (p *parser) checkConfig(s *Spec) {
 	// Exactly one of iterations and epochs, fixed or searched.
 	var given []*item
@@ -27,33 +28,139 @@ func (p *parser) checkConfig(s *Spec) {
 		s.Base.Iterations = 0
 	}
 
-	// Settings of another optimizer have no effect: a mistake.
-	opts := s.optimizers()
-	validOpts := !slices.ContainsFunc(opts, func(o string) bool { return !slices.Contains(lookupParam("optimizer").enum, o) })
-	if validOpts && (p.searched["optimizer"] == nil || s.Search.param("optimizer") != nil) {
-		for i := range params {
-			def := &params[i]
-			if def.usedBy(opts) {
-				continue
-			}
-			how := fmt.Sprintf("optimizer %s", quote(opts[0]))
-			if len(opts) > 1 {
-				how = "optimizers " + quoteList(opts, " and ")
-			} else if p.fixed["optimizer"] == nil {
-				how = fmt.Sprintf("the default optimizer %s", quote(opts[0]))
-			}
-			users := "optimizer " + quote(def.optimizers[0])
-			if len(def.optimizers) > 1 {
-				users = "optimizers " + quoteList(def.optimizers, " and ")
-			}
-			for _, it := range []*item{p.fixed[def.name], p.searched[def.name]} {
-				if it != nil {
-					p.addAt(it, ErrConflict, "has no effect with %s: only %s use%s it", how, users, verbS(len(def.optimizers) == 1))
-				}
+	p.checkUnused(s)
+	p.checkWarmup(s)
+	p.checkDropout(s)
+}
+
+// checkUnused reports settings that have no effect with the sweep's
+// optimizers or learning rate schedules (momentum with sgd, warmup_epochs
+// with the step schedule): a mistake.
+func (p *parser) checkUnused(s *Spec) {
+	for i := range params {
+		def := &params[i]
+		key := def.with.key
+		if key == "" || p.badFixed[key] || (p.searched[key] != nil && s.Search.param(key) == nil) {
+			continue // always used, or the sweep's values of key have problems of their own
+		}
+		vals := s.values(key)
+		if def.usedBy(vals) {
+			continue
+		}
+		how := fmt.Sprintf("%s %s", key, quote(vals[0]))
+		if len(vals) > 1 {
+			how = fmt.Sprintf("%ss %s", key, quoteList(vals, " and "))
+		} else if p.fixed[key] == nil && p.searched[key] == nil {
+			how = "the default " + how
+		}
+		users := fmt.Sprintf("%s %s", key, quote(def.with.values[0]))
+		if len(def.with.values) > 1 {
+			users = fmt.Sprintf("%ss %s", key, quoteList(def.with.values, " and "))
+		}
+		for _, it := range []*item{p.fixed[def.name], p.searched[def.name]} {
+			if it != nil {
+				p.addAt(it, ErrConflict, "has no effect with %s: only %s use%s it", how, users, verbS(len(def.with.values) == 1))
 			}
 		}
 	}
+}
 
+// checkWarmup: a cosine schedule's warmup must end before training does,
+// when the spec trains by epochs, for every value of warmup_epochs and of
+// epochs the sweep may combine. Training by iterations, the number of
+// epochs depends on the size of the data, which the spec need not fix:
+// only warmup_epochs >= 0 is checked.
+func (p *parser) checkWarmup(s *Spec) {
+	_, warm, ok := p.intBounds(s, "warmup_epochs")
+	if !ok || warm == 0 || !lookupParam("warmup_epochs").usedBy(s.values("lr_schedule")) {
+		return
+	}
+	epochs, _, ok := p.intBounds(s, "epochs")
+	if !ok || epochs == 0 || warm < epochs {
+		return
+	}
+	what, than := fmt.Sprint(warm), fmt.Sprintf("epochs = %d", epochs)
+	if prm := s.Search.param("warmup_epochs"); prm != nil && prm.Len() > 1 {
+		what = fmt.Sprintf("up to %d", warm)
+	}
+	if it := p.searched["epochs"]; it != nil {
+		than = fmt.Sprintf("%d, the fewest epochs of %s (line %d)", epochs, it.key, it.line)
+	}
+	it := p.searched["warmup_epochs"]
+	if it == nil {
+		it = p.fixed["warmup_epochs"]
+	}
+	p.addAt(it, ErrInvalid, "%s is not less than %s: the warmup must end before the training does", what, than)
+}
+
+// intBounds returns the least and the largest of the values the sweep
+// gives the integer key: its searched values, or its fixed one. It returns
+// false when those values have problems of their own.
+func (p *parser) intBounds(s *Spec, key string) (lo, hi int, ok bool) {
+	if p.searched[key] == nil {
+		v, _ := lookupParam(key).get(&s.Base).(int)
+		return v, v, !p.badFixed[key]
+	}
+	prm := s.Search.param(key)
+	switch {
+	case prm == nil:
+		return 0, 0, false
+	case prm.Dist != "": // int_uniform: its steps, if any, include both ends
+		return int(prm.Min), int(prm.Max), true
+	}
+	lo, hi = maxInt, 0
+	for _, v := range prm.Values {
+		lo, hi = min(lo, v.(int)), max(hi, v.(int))
+	}
+	return lo, hi, true
+}
+
+// checkDropout checks every list of drop probabilities, one per hidden
+// layer, against every hidden value the sweep may combine it with: a grid
+// or a random search pairs each searched value with each other.
+func (p *parser) checkDropout(s *Spec) {
+	hidden, hiddenItem := [][]int{s.Base.Hidden}, p.fixed["hidden"]
+	if it := p.searched["hidden"]; it != nil {
+		prm := s.Search.param("hidden")
+		if prm == nil {
+			return // its problems are reported
+		}
+		hidden, hiddenItem = nil, it
+		for _, v := range prm.Values {
+			hidden = append(hidden, v.([]int))
+		}
+	} else if p.badFixed["hidden"] {
+		return
+	}
+	var lists []any
+	dropItem := p.searched["dropout"]
+	if dropItem != nil {
+		if prm := s.Search.param("dropout"); prm != nil {
+			lists = prm.Values
+		}
+	} else if dropItem = p.fixed["dropout"]; dropItem != nil {
+		lists = []any{lookupParam("dropout").get(&s.Base)}
+	}
+	where := " (the default)"
+	if hiddenItem != nil {
+		where = fmt.Sprintf(" (%s, line %d)", hiddenItem.key, hiddenItem.line)
+	}
+	for _, v := range lists {
+		d, ok := v.([]float64)
+		if !ok {
+			continue // one value for every layer
+		}
+		var bad []string
+		for _, h := range hidden {
+			if len(h) != len(d) {
+				bad = append(bad, fmt.Sprintf("%s has %d layer%s", FormatValue(h), len(h), plural(len(h))))
+			}
+		}
+		if len(bad) > 0 {
+			p.addAt(dropItem, ErrInvalid, "%s has %d drop probabilities, but hidden %s%s: give one per hidden layer, or one number for all",
+				FormatValue(d), len(d), strings.Join(bad, " and "), where)
+		}
+	}
 }
 
 // param returns the searched parameter name, or nil.
@@ -234,6 +341,14 @@ func spaceSize(prms []Param) (int, string) {
 		}
 	}
 	return gridSize(prms)
+}
+
+// plural returns the "s" of a noun counting n.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // verbS returns the "s" of a verb in the third person singular.

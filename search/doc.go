@@ -10,9 +10,10 @@
 //	workers = 2                  # 0 (the default): the number of CPUs
 //
 //	[data]    source, path, train, val, test; seed, classes, dim (synthetic only)
-//	[model]   hidden, activation, weight_scale
+//	[model]   hidden, activation, weight_scale, normalization, dropout, preprocess
 //	[train]   dtype, optimizer, iterations | epochs, batch_size, learning_rate,
-//	          lr_decay, reg, momentum, decay_rate, beta1, beta2, epsilon
+//	          lr_decay, lr_schedule, warmup_epochs, reg, momentum, decay_rate,
+//	          beta1, beta2, epsilon, patience
 //	[search]  method, metric, trials, max_trials, keep
 //
 //	[search.params]              # any [model] or [train] key
@@ -21,12 +22,16 @@
 //	lr_decay = { uniform = [0.5, 1.0], steps = 3 } # a range on a grid
 //	batch_size = { int_uniform = [50, 400] }
 //	hidden = [[50], [100], [100, 100]]           # one list per network
+//	weight_scale = ["he", 1e-3]                  # names and numbers mix
+//	dropout = [0, 0.2, [0.5, 0.2]]               # one for all layers, or one per layer
 //
 // Defaults follow the coursework: hidden [50], relu, weight_scale 1e-4,
-// float32, sgd, batch 200, learning_rate 1e-3, lr_decay 0.95, reg 0, momentum
-// 0.9, decay_rate 0.99, beta1 0.9, beta2 0.999, epsilon 1e-8; 1000 iterations
-// when neither iterations nor epochs is given (fixed or searched); source
-// "embedded"; method "grid", metric "val_acc" (maximised; "val_loss" is
+// normalization "none", no dropout, preprocess "mean_image", float32, sgd,
+// batch 200, learning_rate 1e-3, lr_schedule "step" with lr_decay 0.95, reg
+// 0, momentum 0.9, decay_rate 0.99, beta1 0.9, beta2 0.999, epsilon 1e-8, no
+// warmup and no early stopping (patience 0); DefaultConfig holds them.
+// 1000 iterations when neither iterations nor epochs is given (fixed or
+// searched); source "embedded"; method "grid", metric "val_acc" (maximised; "val_loss" is
 // minimised), max_trials 10000, keep 3. Data sizes of 0 leave the split to the
 // data package. A relative data path is relative to the directory of the spec
 // file, not the working directory, and Spec.Data.Path holds it absolute.
@@ -41,8 +46,11 @@
 // (ErrUnknownKey, ErrUnknownParam, ErrType, ErrInvalid, ...): unknown keys
 // (with a did-you-mean), wrong types, values out of range, empty or repeated
 // list values, min >= max, log ranges at or below 0, both iterations and
-// epochs, settings that no optimizer of the sweep uses (momentum with sgd), a
-// searched hidden that is not a list of lists, random search without trials,
+// epochs, settings that no optimizer or learning rate schedule of the sweep
+// uses (momentum with sgd, lr_decay with cosine, warmup_epochs with step),
+// a warmup_epochs of the sweep not less than one of its epochs, a list of
+// drop probabilities whose length differs from that of a hidden value of
+// the sweep (a list of one is one value for all layers), a searched hidden that is not a list of lists, random search without trials,
 // trials with a grid, a range on a grid without steps, and more trials than
 // max_trials (also capped at 1,000,000) or than a finite space holds.
 //
@@ -60,7 +68,12 @@
 //
 // A trial's Key is 16 hex digits of the SHA-256 of its whole resolved Config in
 // canonical text, so a re-run or an extended sweep recognises its trials
-// whatever their order; its Seed is SeedFor(spec seed, key). Spec.Canonical is
+// whatever their order; its Seed is SeedFor(spec seed, key). Keys added
+// since the first trial keys (normalization, dropout, preprocess,
+// lr_schedule, warmup_epochs, patience) are in the text only when not at
+// their defaults, so sweeps made before them keep their keys; a Config
+// decoded from before them has "" for their strings, which means the
+// default (Config.WithDefaults fills them in). Spec.Canonical is
 // the spec with all defaults written out, the form a store keeps;
 // CheckCompatible refuses a spec that changes the fixed settings of an
 // existing sweep and lists what changed.
@@ -81,6 +94,6 @@
 // # Concurrency
 //
 // Parsing has no shared state; a Spec is not modified by its methods, so one
-// Spec may be read by many goroutines. Trials own their Config (Hidden is
-// copied per trial).
+// Spec may be read by many goroutines. Trials own their Config (Hidden and
+// Dropout are copied per trial).
 package search

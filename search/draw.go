@@ -76,7 +76,8 @@ func number(v any) (float64, bool) {
 }
 
 // sameValue reports whether two parameter values are equal. Numbers
-// compare by value, whatever their type; lists of sizes element by element.
+// compare by value, whatever their type; lists element by element, also
+// against the []any that JSON decodes a stored list to.
 func sameValue(a, b any) bool {
 	if x, ok := number(a); ok {
 		y, ok := number(b)
@@ -87,20 +88,28 @@ func sameValue(a, b any) bool {
 		b, ok := b.(string)
 		return ok && a == b
 	case []int:
-		switch b := b.(type) {
-		case []int:
-			return slices.Equal(a, b)
-		case []any: // sizes decoded from JSON
-			if len(a) != len(b) {
+		return sameList(a, b)
+	case []float64:
+		return sameList(a, b)
+	}
+	return false
+}
+
+// sameList reports whether b is a list equal to a.
+func sameList[E int | float64](a []E, b any) bool {
+	switch b := b.(type) {
+	case []E:
+		return slices.Equal(a, b)
+	case []any:
+		if len(a) != len(b) {
+			return false
+		}
+		for i, x := range b {
+			if !sameValue(a[i], x) {
 				return false
 			}
-			for i, x := range b {
-				if !sameValue(a[i], x) {
-					return false
-				}
-			}
-			return true
 		}
+		return true
 	}
 	return false
 }

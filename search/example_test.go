@@ -120,3 +120,40 @@ reg = [0.1, 0.25]
 	//   train.batch_size: 200 -> 100
 	// put them back to extend the sweep, or give the spec a new name to start a new one
 }
+
+// weight_scale takes a number or an initialisation's name, and dropout one
+// probability for every hidden layer or one per layer: a grid over both.
+func ExampleSpec_Trials_mixed() {
+	spec, _ := search.Parse("mixed.toml", []byte(`
+name = "mixed"
+
+[model]
+hidden = [100, 50]
+
+[search.params]
+weight_scale = ["he", 1e-3]
+dropout = [0, [0.5, 0.2]]
+`))
+	trials, _ := spec.Trials()
+	for _, t := range trials {
+		fmt.Printf("%v WeightInit=%q WeightScale=%g Dropout=%v\n", t.Params, t.WeightInit, t.WeightScale, t.Dropout)
+	}
+	// Output:
+	// [weight_scale="he" dropout=0] WeightInit="he" WeightScale=0.0001 Dropout=[]
+	// [weight_scale="he" dropout=[0.5, 0.2]] WeightInit="he" WeightScale=0.0001 Dropout=[0.5 0.2]
+	// [weight_scale=0.001 dropout=0] WeightInit="" WeightScale=0.001 Dropout=[]
+	// [weight_scale=0.001 dropout=[0.5, 0.2]] WeightInit="" WeightScale=0.001 Dropout=[0.5 0.2]
+}
+
+// A config stored before normalization, preprocess and lr_schedule existed
+// holds "" for them: WithDefaults gives the settings it was trained with.
+func ExampleConfig_WithDefaults() {
+	var c search.Config // as decoded from an older store: new strings empty
+	c.Hidden, c.Activation = []int{50}, "relu"
+	d := c.WithDefaults()
+	fmt.Printf("%q %q %q %v\n", d.Normalization, d.Preprocess, d.LRSchedule, d.Dropout == nil)
+	fmt.Println(c.Key() == d.Key())
+	// Output:
+	// "none" "mean_image" "step" true
+	// true
+}

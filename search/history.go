@@ -44,7 +44,7 @@ type Eval struct {
 type TrialRecord struct {
 	Number int          // unique in the sweep; 1, 2, 3, ... in creation order
 	Key    string       // Config.Key() of the trial's configuration
-	Params []ParamValue // the searched values, as Trial.Params holds them (float64, int, string or []int)
+	Params []ParamValue // the searched values, as Trial.Params holds them (float64, int, string, []int or []float64)
 	Status Status
 	// Evals are the trial's evaluations, by increasing Resource: one per
 	// epoch, and one at each rung (the runner evaluates a trial where it

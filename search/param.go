@@ -13,7 +13,7 @@ import (
 // (log-spaced for log_uniform, rounded to integers for int_uniform).
 type Param struct {
 	Name   string  // a [model] or [train] key
-	Values []any   // list form: float64, int, string or []int values by key; nil for a range
+	Values []any   // list form: float64, int, string, []int or []float64 values by key; nil for a range
 	Dist   string  // range form: uniform | log_uniform | int_uniform; "" for a list
 	Min    float64 // range form: the bounds, both included (integers for int_uniform)
 	Max    float64
@@ -179,7 +179,7 @@ func (p *parser) rangeParam(def *paramDef, it *item) (Param, bool) {
 	case def.kind == kindInt && prm.Dist != "int_uniform":
 		p.addAt(dist, ErrType, "%s takes integers: use int_uniform = [min, max]", def.name)
 		return prm, false
-	case def.kind == kindFloat && prm.Dist == "int_uniform":
+	case def.kind.floaty() && prm.Dist == "int_uniform":
 		p.addAt(dist, ErrType, "%s is not an integer: use uniform or log_uniform", def.name)
 		return prm, false
 	}
@@ -207,6 +207,9 @@ func (p *parser) rangeParam(def *paramDef, it *item) (Param, bool) {
 				p.addAt(dist, ErrInvalid, "%s (at %d significant digits)", msg, sigDigits)
 				return prm, false
 			}
+		default:
+			p.addAt(dist, ErrType, "a range is between numbers, not %s: list the values instead", typeName(x))
+			return prm, false
 		}
 	}
 	prm.Min, prm.Max = lohi[0], lohi[1]

@@ -111,9 +111,7 @@ func (t *Trial) clone() Trial {
 	c.Config = t.Config.Clone()
 	c.Params = slices.Clone(t.Params)
 	for i, p := range c.Params {
-		if h, ok := p.Value.([]int); ok {
-			c.Params[i].Value = slices.Clone(h)
-		}
+		c.Params[i].Value = cloneValue(p.Value)
 	}
 	return c
 }

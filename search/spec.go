@@ -101,7 +101,7 @@ func ParseFile(path string) (*Spec, error) {
 // Parse parses and validates a spec. file names the spec in messages. When
 // the spec has mistakes, the error is a *SpecError with all of them.
 func Parse(file string, src []byte) (*Spec, error) {
-	p := &parser{file: file, fixed: map[string]*item{}, rungs: map[string]*item{}}
+	p := &parser{file: file, fixed: map[string]*item{}, badFixed: map[string]bool{}, rungs: map[string]*item{}}
 	root, err := readTree(src)
 	if err != nil {
 		pr := &Problem{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: ErrSyntax}
@@ -124,6 +124,7 @@ type parser struct {
 	file      string
 	problems  []*Problem
 	fixed     map[string]*item // [model] and [train] keys present in the spec
+	badFixed  map[string]bool  // keys of fixed whose value has a problem: the config holds the default
 	searched  map[string]*item // keys of [search.params]
 	badParams bool             // some searched parameter has a problem
 	rungs     map[string]*item // [search.asha] and [search.hyperband]
@@ -391,6 +392,8 @@ func (p *parser) config(t *item, c *Config) {
 		p.fixed[def.name] = it
 		if v, ok := p.value(def, it, it.val); ok {
 			def.set(c, v)
+		} else {
+			p.badFixed[def.name] = true
 		}
 	}
 }
@@ -401,14 +404,29 @@ func (p *parser) value(def *paramDef, it *item, raw any) (any, bool) {
 	var v any
 	switch def.kind {
 	case kindFloat:
-		switch x := raw.(type) {
-		case float64:
-			if x == 0 {
-				x = 0 // no negative zero: -0 and 0 are one value
-			}
+		v = toFloat(raw)
+	case kindScale:
+		if x, ok := raw.(string); ok {
 			v = x
-		case int64:
-			v = float64(x)
+		} else {
+			v = toFloat(raw)
+		}
+	case kindDropout:
+		v = toFloat(raw)
+		if xs, ok := raw.([]any); ok {
+			ps := make([]float64, len(xs))
+			for i, x := range xs {
+				f := toFloat(x)
+				if f == nil {
+					p.addAt(it, ErrType, "want %s, got %s in the list", def.want(), typeName(x))
+					return nil, false
+				}
+				ps[i] = f.(float64)
+			}
+			v = ps
+			if len(ps) == 1 {
+				v = ps[0] // one value for every layer, as a number
+			}
 		}
 	case kindInt:
 		if x, ok := raw.(int64); ok {
@@ -443,7 +461,7 @@ func (p *parser) value(def *paramDef, it *item, raw any) (any, bool) {
 		}
 	}
 	if v == nil {
-		p.addAt(it, ErrType, "want %s, got %s", def.kind, typeName(raw))
+		p.addAt(it, ErrType, "want %s, got %s", def.want(), typeName(raw))
 		return nil, false
 	}
 	if msg := def.check(v); msg != "" {
@@ -451,6 +469,21 @@ func (p *parser) value(def *paramDef, it *item, raw any) (any, bool) {
 		return nil, false
 	}
 	return v, true
+}
+
+// toFloat returns a TOML number as a float64 (no negative zero: -0 and 0
+// are one value), or nil.
+func toFloat(raw any) any {
+	switch x := raw.(type) {
+	case float64:
+		if x == 0 {
+			x = 0
+		}
+		return x
+	case int64:
+		return float64(x)
+	}
+	return nil
 }
 
 func (p *parser) search(t *item, s *Search) {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"slices"
 )
 
 // Trial is one configuration to train: the spec's fixed settings with the
@@ -33,7 +32,7 @@ func (s *Spec) describeMethod() string {
 // ParamValue is a searched parameter's value in one trial.
 type ParamValue struct {
 	Name  string
-	Value any // float64, int, string or []int, by parameter
+	Value any // float64, int, string, []int or []float64, by parameter
 }
 
 // String formats the value as name=value.
@@ -190,13 +189,8 @@ func (s *Spec) trial(index int, values []any) Trial {
 	pv := make([]ParamValue, len(values))
 	for j, v := range values {
 		name := s.Search.Params[j].Name
-		if h, ok := v.([]int); ok {
-			v = slices.Clone(h)
-			lookupParam(name).set(&cfg, slices.Clone(h)) // the trial's own copies
-		} else {
-			lookupParam(name).set(&cfg, v)
-		}
-		pv[j] = ParamValue{Name: name, Value: v}
+		lookupParam(name).set(&cfg, cloneValue(v)) // the trial's own copies
+		pv[j] = ParamValue{Name: name, Value: cloneValue(v)}
 		switch name {
 		case "iterations":
 			cfg.Epochs = 0

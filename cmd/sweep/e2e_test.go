@@ -226,8 +226,12 @@ func TestShippedSpecs(t *testing.T) {
 }
 
 // capForTest cuts a spec's work for TestShippedSpecs: at most 20
-// iterations or 1 epoch per trial, at most 2 trials, a budget of 1 s.
+// iterations or 1 epoch per trial (adaptive rungs from 1), at most 2
+// trials, a budget of 1 s, at most 5000 training images and 1000
+// validation and test images.
 func capForTest(spec *search.Spec) {
+	spec.Data.Train, spec.Data.Val, spec.Data.Test = min(spec.Data.Train, 5000), min(spec.Data.Val, 1000), min(spec.Data.Test, 1000)
+	spec.Search.Min = min(spec.Search.Min, 1)
 	if spec.Base.Iterations > 20 {
 		spec.Base.Iterations = 20
 	}

@@ -1,6 +1,7 @@
 package tpe_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -220,4 +221,95 @@ func BenchmarkSample(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestNewKeys runs TPE over the keys of issue 13 with a history as a store
+// gives it back (JSON: numbers as float64, lists as []any): every proposal
+// is a point of the space, and TPE learns which weight initialisation and
+// dropout are good faster than random search does.
+func TestNewKeys(t *testing.T) {
+	const head = `name = "new"
+seed = 7
+[model]
+hidden = [20, 10]
+[train]
+epochs = 10
+lr_schedule = "cosine"
+[search]
+method = "random"
+trials = 100
+[search.params]
+weight_scale = ["xavier", 1e-3, "he", 1e-2]
+normalization = ["none", "batchnorm", "layernorm"]
+warmup_epochs = { int_uniform = [0, 3] }
+patience = [0, 2]
+`
+	// Best with He initialisation and a dropout of 0.1 on every layer.
+	objective := func(c search.Config) float64 {
+		v := 0.5 - 0.5*math.Abs(c.Dropout[0]-0.1)
+		if c.WeightInit == "he" {
+			v += 0.3
+		}
+		if len(c.Dropout) > 1 {
+			v -= 0.5 * math.Abs(c.Dropout[1]-0.1)
+		}
+		return v
+	}
+	for _, dropout := range []string{
+		"dropout = { uniform = [0.05, 0.6] }",
+		"dropout = [[0.5, 0.4], [0.3, 0.5], 0.6, [0.1, 0.1], 0.4]",
+	} {
+		t.Run(dropout, func(t *testing.T) {
+			spec := mustParse(t, head+dropout)
+			// draw returns the keys of 60 trials drawn one by one with smp,
+			// the history held as a store holds it (JSON) or as drawn, and
+			// how many of trials 11-60 have He initialisation.
+			draw := func(smp search.Sampler, json bool) ([]string, int) {
+				var h []search.TrialRecord
+				var keys []string
+				he := 0
+				for i := 1; i <= 60; i++ {
+					tr, err := spec.Draw(h, i, smp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if i > 10 && tr.WeightInit == "he" {
+						he++
+					}
+					ps := tr.Params
+					if json {
+						ps = stored(t, ps)
+					}
+					keys = append(keys, tr.Key)
+					h = append(h, search.TrialRecord{Number: i, Key: tr.Key, Params: ps, Status: search.StatusDone,
+						Evals: []search.Eval{{Resource: 10, Value: objective(tr.Config)}}})
+				}
+				return keys, he
+			}
+			keys, tp := draw(tpe.New(spec, tpe.Options{}), true)
+			if again, _ := draw(tpe.New(spec, tpe.Options{}), false); !slices.Equal(keys, again) {
+				t.Errorf("TPE proposes other trials from a stored history than from the drawn one")
+			}
+			if _, rnd := draw(search.NewRandomSampler(spec), true); 2*tp < 3*rnd {
+				t.Errorf("trials 11-60 with weight_scale \"he\": TPE %d, random %d; want TPE at 1.5 times random's at least", tp, rnd)
+			}
+		})
+	}
+}
+
+// stored returns ps as a store reads them back from JSON.
+func stored(t *testing.T, ps []search.ParamValue) []search.ParamValue {
+	out := make([]search.ParamValue, len(ps))
+	for i, p := range ps {
+		b, err := json.Marshal(p.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[i] = search.ParamValue{Name: p.Name, Value: v}
+	}
+	return out
 }

@@ -279,3 +279,35 @@ func TestTestTimeIgnoresDropoutAndUsesRunningStats(t *testing.T) {
 	}()
 	net.Loss(x, train.Y[:10])
 }
+
+func TestPredictAgreesWithEvaluate(t *testing.T) {
+	train, val := blobSplits()
+	cfg := baseConfig()
+	cfg.Normalization, cfg.Dropout = "batchnorm", []float64{0.2}
+	res, err := Train[float32](t.Context(), cfg, train, val, TrainOptions[float32]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val.Scale = make([]float32, val.X.Cols)
+	for i := range val.Scale {
+		val.Scale[i] = 1.5
+	}
+	pred, err := Predict(res.Net, val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for i, p := range pred {
+		if p == val.Y[i] {
+			right++
+		}
+	}
+	acc, _, _ := Evaluate(res.Net, val)
+	if got := float64(right) / float64(len(pred)); got != acc {
+		t.Errorf("predictions give accuracy %g, Evaluate %g", got, acc)
+	}
+	val.Shift = []float32{1}
+	if _, err := Predict(res.Net, val); !errors.Is(err, ErrConfig) {
+		t.Errorf("a transform of the wrong size: err %v", err)
+	}
+}

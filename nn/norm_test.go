@@ -254,12 +254,17 @@ const netCheckCoords = 150
 
 // checkNetGradientsSampled compares a net's analytic gradients with centred
 // differences of its loss, on sampled coordinates of every parameter.
-// before runs before each loss evaluation (it fixes the dropout mask). The
-// biases of a batchnormed layer have a gradient that is exactly zero (the
-// normalisation subtracts them out): there rel_error compares rounding
-// noise, so both gradients must be below 1e-9 instead.
+// before runs before each loss evaluation (it fixes the dropout mask).
+//
+// A coordinate passes when its rel_error is below netGradTol, or when the
+// two gradients differ by less than gradNoise: the differences carry
+// rounding noise of about eps·loss/h ≈ 1e-10, which makes rel_error
+// meaningless for the few gradients that are themselves that small (the
+// biases of a batchnormed layer, whose gradient is exactly zero, and the odd
+// tiny one). A wrong gradient is wrong by far more.
 func checkNetGradientsSampled(t *testing.T, net *FullyConnectedNet[float64], x Mat[float64], y []int, before func()) {
 	t.Helper()
+	const gradNoise = 1e-9
 	before()
 	net.Loss(x, y)
 	analytic := slices.Clone(net.Grads())
@@ -281,21 +286,17 @@ func checkNetGradientsSampled(t *testing.T, net *FullyConnectedNet[float64], x M
 				idx = append(idx, p.Offset+rng.IntN(n))
 			}
 		}
-		var got, want []float64
 		for _, i := range idx {
 			num := NumericalGradient(f, params[i:i+1], gradStep)[0]
-			got, want = append(got, analytic[i]), append(want, num)
-		}
-		if net.Norm == BatchNorm && p.Name[0] == 'b' && p.Name[1] != 'e' && p.Name != fmt.Sprintf("b%d", net.Layers()) {
-			for k := range got {
-				if math.Abs(got[k]) > 1e-9 || math.Abs(want[k]) > 1e-9 {
-					t.Errorf("%s: gradient %g (numerical %g), want 0", p.Name, got[k], want[k])
-					break
-				}
+			a := analytic[i]
+			if math.Abs(a-num) < gradNoise {
+				continue
 			}
-			continue
+			if e := RelError([]float64{a}, []float64{num}); !(e < netGradTol) {
+				t.Errorf("%s[%d]: analytic %g, numerical %g: rel_error %.3g, want < %.0e", p.Name, i-p.Offset, a, num, e, netGradTol)
+				break
+			}
 		}
-		assertRelError(t, p.Name, got, want, netGradTol)
 	}
 }
 
@@ -308,12 +309,12 @@ func TestNetGradcheckEveryCombination(t *testing.T) {
 	x := FromShape(randn(71, n*d), n, d)
 	y := []int{1, 4, 9, 0, 4}
 	for _, norm := range []string{"none", "batchnorm", "layernorm"} {
-		for _, drop := range []float64{0, 0.25} {
+		for _, drop := range [][]float64{{0}, {0.25}, {0.3, 0}} { // one value for all, or per layer
 			for _, act := range []string{"relu", "swish", "tanh"} {
-				name := fmt.Sprintf("%s/dropout=%g/%s", norm, drop, act)
+				name := fmt.Sprintf("%s/dropout=%v/%s", norm, drop, act)
 				t.Run(name, func(t *testing.T) {
 					cfg := Config{Hidden: []int{100, 100}, Activation: act, Normalization: norm,
-						Dropout: []float64{drop}, WeightScale: 1e-1, Reg: 0.1}
+						Dropout: drop, WeightScale: 1e-1, Reg: 0.1}
 					net, err := NewNet[float64](d, c, cfg, rand.New(rand.NewPCG(72, 73)))
 					if err != nil {
 						t.Fatal(err)

@@ -607,6 +607,33 @@ func Evaluate[T Float](net *FullyConnectedNet[T], d Data) (acc, loss float64, er
 	return acc, loss, nil
 }
 
+// Predict returns the class the net predicts for every row of d (the
+// first largest score, numpy's argmax), evaluated in chunks with d's
+// transform. It uses the net's scratch: not concurrently with other calls on
+// the same net.
+func Predict[T Float](net *FullyConnectedNet[T], d Data) ([]int, error) {
+	if d.X.Cols != net.Dims[0] {
+		return nil, fmt.Errorf("%w: data has %d columns, net expects %d", ErrConfig, d.X.Cols, net.Dims[0])
+	}
+	if (d.Scale != nil && len(d.Scale) != d.X.Cols) || (d.Shift != nil && len(d.Shift) != d.X.Cols) {
+		return nil, fmt.Errorf("%w: data has %d columns, a transform of %d scales and %d shifts", ErrConfig, d.X.Cols, len(d.Scale), len(d.Shift))
+	}
+	out := make([]int, d.X.Rows)
+	var buf []T
+	for start := 0; start < d.X.Rows; start += evalChunk {
+		end := min(start+evalChunk, d.X.Rows)
+		x := resize(&buf, end-start, d.X.Cols)
+		for i := start; i < end; i++ {
+			readRow(x.Row(i-start), d.X.Row(i), d.Scale, d.Shift)
+		}
+		scores := net.Scores(x)
+		for i := 0; i < scores.Rows; i++ {
+			out[start+i] = argmax(scores.Row(i))
+		}
+	}
+	return out, nil
+}
+
 func evaluate[T Float](net *FullyConnectedNet[T], d Data, idx []int, buf *[]T) (acc, loss float64) {
 	n := d.X.Rows
 	if idx != nil {

@@ -88,18 +88,48 @@ func SelectBest(ctx context.Context, st Selector, name string, ds *data.Dataset)
 
 // testAccuracy rebuilds a kept model and evaluates it on the test split.
 func testAccuracy[T nn.Float](cfg search.Config, m *results.Model, ds *data.Dataset) (acc, loss float64, err error) {
-	net, err := nn.NetFromConfig[T](ds.Test.D, len(ds.Classes), NNConfig(cfg, 0, len(ds.Classes)), nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	params, err := modelParams(net, m)
-	if err != nil {
-		return 0, 0, err
-	}
-	copy(net.Params(), params)
-	test, err := nnData(ds.Test, ds, cfg.Preprocess)
+	net, test, err := keptNet[T](cfg, m, ds, ds.Test)
 	if err != nil {
 		return 0, 0, err
 	}
 	return nn.Evaluate(net, test)
+}
+
+// keptNet rebuilds a kept model and views split s of ds as its input,
+// preprocessed as the trial's config says.
+func keptNet[T nn.Float](cfg search.Config, m *results.Model, ds *data.Dataset, s data.Split) (*nn.FullyConnectedNet[T], nn.Data, error) {
+	net, err := nn.NetFromConfig[T](s.D, len(ds.Classes), NNConfig(cfg, 0, len(ds.Classes)), nil)
+	if err != nil {
+		return nil, nn.Data{}, err
+	}
+	params, err := modelParams(net, m)
+	if err != nil {
+		return nil, nn.Data{}, err
+	}
+	copy(net.Params(), params)
+	d, err := nnData(s, ds, cfg.Preprocess)
+	return net, d, err
+}
+
+// ValidationPredictions returns the classes that trial t's kept model
+// predicts for every image of ds's validation split: what a report's
+// confusion matrix and misclassified examples show. It never touches the
+// test split.
+func ValidationPredictions(t *results.Trial, m *results.Model, ds *data.Dataset) ([]int, error) {
+	var cfg search.Config
+	if err := json.Unmarshal(t.Config, &cfg); err != nil {
+		return nil, fmt.Errorf("trial %d: decode config: %w", t.Number, err)
+	}
+	if cfg.DType == "float64" {
+		return predict[float64](cfg, m, ds)
+	}
+	return predict[float32](cfg, m, ds)
+}
+
+func predict[T nn.Float](cfg search.Config, m *results.Model, ds *data.Dataset) ([]int, error) {
+	net, val, err := keptNet[T](cfg, m, ds, ds.Val)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Predict(net, val)
 }

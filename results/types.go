@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sweep-dev/sweep/internal/paramfmt"
 )
 
 // Status is the state of a trial.
@@ -174,45 +176,8 @@ type Param struct {
 // 50 for 50.0, [50,50] for a list.
 func (p Param) String() string { return formatValue(p.Value) }
 
-func formatValue(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case float64:
-		return formatFloat(v)
-	case float32:
-		return formatFloat(float64(v))
-	case int:
-		return strconv.Itoa(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case string:
-		return v
-	case bool:
-		return strconv.FormatBool(v)
-	case json.Number:
-		return v.String()
-	case []any:
-		s := make([]string, len(v))
-		for i, e := range v {
-			s[i] = formatValue(e)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	case []int:
-		s := make([]string, len(v))
-		for i, e := range v {
-			s[i] = strconv.Itoa(e)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	case []float64:
-		s := make([]string, len(v))
-		for i, e := range v {
-			s[i] = formatFloat(e)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	}
-	return fmt.Sprint(v)
-}
+// formatValue is the stored and exported form of a parameter value.
+var formatValue = paramfmt.Style{Float: formatFloat, Sep: ","}.Format
 
 func formatFloat(f float64) string {
 	if f == math.Trunc(f) && math.Abs(f) < 1e15 {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sweep-dev/sweep/internal/paramfmt"
 )
 
 // Config is the resolved model and training configuration of one trial: the
@@ -435,31 +437,12 @@ func cloneValue(v any) any {
 
 // FormatValue formats a parameter value (float64, int, string, []int or
 // []float64) the way specs and listings show it: floats in their shortest
-// exact form, strings quoted, lists in brackets.
-func FormatValue(v any) string {
-	switch v := v.(type) {
-	case float64:
-		return fmtFloat(v)
-	case int:
-		return strconv.Itoa(v)
-	case string:
-		return quote(v)
-	case []int:
-		return formatList(v, strconv.Itoa)
-	case []float64:
-		return formatList(v, fmtFloat)
-	}
-	return fmt.Sprint(v)
-}
+// exact form, strings quoted, lists in brackets. It is the input of trial
+// keys (Config.Key): its output for those types never changes.
+func FormatValue(v any) string { return specStyle.Format(v) }
 
-// formatList formats xs as a list in brackets.
-func formatList[E any](xs []E, format func(E) string) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = format(x)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
+// specStyle is the spec form of a value, the TOML syntax of its types.
+var specStyle = paramfmt.Style{Float: fmtFloat, Quote: quote, Sep: ", "}
 
 // fmtFloat formats f in its shortest exact form.
 func fmtFloat(f float64) string {

@@ -6,24 +6,13 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/trial"
 )
 
 func init() {
 	commands["best"] = command{summary: "the selected best trial of a sweep and its test accuracy", run: runBest}
-}
-
-// bestRecord is `best --format json`: the selected trial (Final), or on an
-// unfinished sweep the current leader by the validation metric (not Final,
-// no test_acc), or no trial at all.
-type bestRecord struct {
-	Final      bool     `json:"final"`
-	Metric     string   `json:"metric"`     // the selection metric
-	Unfinished int      `json:"unfinished"` // trials not finished yet
-	TestUses   int      `json:"test_uses"`  // times the test set was evaluated for this sweep
-	TestLoss   *float64 `json:"test_loss,omitempty"`
-	*trialRecord
 }
 
 func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -49,8 +38,8 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "best", err)
 	}
-	results.Rank(trials, sw.Maximize())
-	rec := bestRecord{Metric: sw.Metric}
+	sel := report.Rank(sw, trials)
+	rec := report.BestRecord{Metric: sw.Metric}
 	for _, t := range trials {
 		if !t.Status.Finished() {
 			rec.Unfinished++
@@ -60,7 +49,6 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(trials) > 0 && trials[0].Status == results.Done {
 		top = &trials[0]
 	}
-	sel := sw.Selected(trials)
 	switch {
 	case rec.Unfinished > 0:
 		// No selection before the sweep ends: the leader may still change.
@@ -81,16 +69,16 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		sel, top = best, bt
 	}
 	if top != nil {
-		r := newRecord(top, 0)
-		rec.trialRecord = &r
+		r := report.NewTrialRecord(top, 0)
+		rec.TrialRecord = &r
 	}
 	rec.TestUses = sw.TestSetUses()
 	if sel != nil {
 		rec.Final = true
-		rec.TestLoss = finite(sel.TestLoss, true)
+		rec.TestLoss = report.Finite(sel.TestLoss, true)
 	}
 	if *format == "json" {
-		if err := writeJSON(stdout, rec); err != nil {
+		if err := report.WriteJSON(stdout, rec); err != nil {
 			return fail(stderr, "best", err)
 		}
 		return exitOK
@@ -115,7 +103,7 @@ func selectBest(ctx context.Context, st *results.Store, sw *results.Sweep) (*res
 	return trial.SelectBest(ctx, st, sw.Name, ds)
 }
 
-func writeBest(w io.Writer, sw *results.Sweep, sel *results.Best, trials []results.Trial, top *results.Trial, rec bestRecord) error {
+func writeBest(w io.Writer, sw *results.Sweep, sel *results.Best, trials []results.Trial, top *results.Trial, rec report.BestRecord) error {
 	if rec.Unfinished > 0 {
 		fmt.Fprintf(w, "sweep %q is not finished: %d of %d trials have not finished, so no best trial is selected yet.\n",
 			sw.Name, rec.Unfinished, len(trials))
@@ -128,20 +116,20 @@ func writeBest(w io.Writer, sw *results.Sweep, sel *results.Best, trials []resul
 		fmt.Fprintf(w, "sweep %q: best trial %d of %d, selected on %s; the test set measures the selected trial only\n",
 			sw.Name, top.Number, len(trials), sw.Metric)
 	}
-	tb := kvTable()
-	tb.add("trial", itoa(top.Number))
-	tb.add("params", humanParams(top.Params))
-	tb.add("val_acc", fmt.Sprintf("%s  (val_loss %s)", metric(top.ValAcc), metric(top.ValLoss)))
+	tb := report.NewKV()
+	tb.Add("trial", itoa(top.Number))
+	tb.Add("params", report.HumanParams(top.Params))
+	tb.Add("val_acc", fmt.Sprintf("%s  (val_loss %s)", report.Metric(top.ValAcc), report.Metric(top.ValLoss)))
 	if rec.Final {
-		tb.add("test_acc", fmt.Sprintf("%s  (test_loss %s)", metric(sel.TestAcc), metric(sel.TestLoss)))
+		tb.Add("test_acc", fmt.Sprintf("%s  (test_loss %s)", report.Metric(sel.TestAcc), report.Metric(sel.TestLoss)))
 	}
-	tb.add("train_acc", metric(top.TrainAcc))
-	tb.add("trained", fmt.Sprintf("%d iterations, %s epochs, %s", top.Iterations, human(math2(top.Epochs)), seconds(top.Duration)))
-	tb.add("seed", fmt.Sprint(top.Seed))
+	tb.Add("train_acc", report.Metric(top.TrainAcc))
+	tb.Add("trained", fmt.Sprintf("%d iterations, %s epochs, %s", top.Iterations, report.Epoch(top.Epochs), report.Seconds(top.Duration)))
+	tb.Add("seed", fmt.Sprint(top.Seed))
 	if rec.TestUses > 0 {
-		tb.add("test set", fmt.Sprintf("used %s for this sweep%s", times(rec.TestUses), testUsesWhy(rec.TestUses)))
+		tb.Add("test set", fmt.Sprintf("used %s for this sweep%s", report.Times(rec.TestUses), testUsesWhy(rec.TestUses)))
 	}
-	if err := tb.write(w, "  "); err != nil {
+	if err := tb.Render(w, "  "); err != nil {
 		return err
 	}
 	if rec.Final {
@@ -149,4 +137,12 @@ func writeBest(w io.Writer, sw *results.Sweep, sel *results.Best, trials []resul
 		return err
 	}
 	return nil
+}
+
+// testUsesWhy explains a test set used more than once.
+func testUsesWhy(n int) string {
+	if n > 1 {
+		return " (an extended sweep selected a new best: each selection was evaluated on the test set)"
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 )
 
@@ -35,6 +36,6 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, s := range sums {
 		n += s.Total
 	}
-	fmt.Fprintf(stdout, "%s: ok: %d sweep%s, %s\n", st.Path(), len(sums), plural(len(sums)), trials(n))
+	fmt.Fprintf(stdout, "%s: ok: %s, %s\n", st.Path(), report.Count(len(sums), "sweep"), report.Count(n, "trial"))
 	return exitOK
 }

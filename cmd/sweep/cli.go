@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/sweep-dev/sweep/results"
 )
 
 // Exit codes: the CLI contract of DESIGN.md. Scripts rely on them.
@@ -84,4 +90,47 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "exit codes: 0 ok; 1 runtime error; 2 bad usage, spec or data;")
 	fmt.Fprintln(w, "            3 finished but some trials failed or diverged;")
 	fmt.Fprintln(w, "            128+n stopped by signal n after checkpointing (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")
+}
+
+// usageError is a mistake in a command's arguments: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// fail reports err as sweep cmd's error and returns the exit code: 2 for
+// a usageError, else exitCode's.
+//
+// A write to a stdout its reader closed (`sweep ls | head`) is no error to
+// report: the command ends quietly with exitBrokenPipe, as it would have
+// been killed by SIGPIPE had sweep not ignored it (see mainWithSignals).
+func fail(stderr io.Writer, cmd string, err error) int {
+	if errors.Is(err, syscall.EPIPE) {
+		return exitBrokenPipe
+	}
+	fmt.Fprintf(stderr, "sweep %s: %v\n", cmd, err)
+	if errors.As(err, new(usageError)) {
+		return exitUsage
+	}
+	return exitCode(err)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// dbArg is the --db argument of a command printed for the user to run,
+// quoted for a shell: the database's absolute path, so that the command
+// works from any directory.
+func dbArg(st *results.Store) string {
+	p := st.Path()
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return shellQuote(p)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/trial"
 )
@@ -126,7 +127,7 @@ func (d *display) consider(t *results.Trial) {
 	}
 	if d.best == nil || results.Less(t, d.best, d.maximize) {
 		d.best = t
-		line := fmt.Sprintf("  best val_acc %s (trial %d)", metric4(t.ValAcc), t.Number)
+		line := fmt.Sprintf("  best val_acc %s (trial %d)", report.MetricPrec(t.ValAcc, 4), t.Number)
 		d.bestLine.Store(&line)
 	}
 }
@@ -144,7 +145,7 @@ func (d *display) event(e trial.Event) {
 	var line string
 	switch e.Kind {
 	case trial.Started:
-		d.startWorker(e.Worker, e.Total, fmt.Sprintf("trial %d  %s", e.Trial.Number, paramsText(e.Trial.Params)))
+		d.startWorker(e.Worker, e.Total, fmt.Sprintf("trial %d  %s", e.Trial.Number, report.ParamsText(e.Trial.Params)))
 		switch {
 		case e.Trial.Promoted && d.atRung(e.Trial):
 			line = fmt.Sprintf("      trial %d promoted from rung %d: trains on to %s\n", e.Trial.Number, e.Trial.Rung, d.resource(e.Trial.Target))
@@ -250,7 +251,7 @@ func (d *display) close() {
 // epochText is a worker's line after an epoch: "trial 3  epoch 2.5  loss
 // 1.2345  val_acc 0.4120".
 func epochText(e trial.Event) string {
-	return fmt.Sprintf("trial %d  epoch %s  loss %s  val_acc %s", e.Trial.Number, human(math2(e.Epoch.Epoch)), metric4(e.Epoch.Loss), metric4(e.Epoch.ValAcc))
+	return fmt.Sprintf("trial %d  epoch %s  loss %s  val_acc %s", e.Trial.Number, report.Epoch(e.Epoch.Epoch), report.MetricPrec(e.Epoch.Loss, 4), report.MetricPrec(e.Epoch.ValAcc, 4))
 }
 
 // interruptedLine says what the store holds of an interrupted trial: where
@@ -259,7 +260,7 @@ func interruptedLine(e trial.Event) string {
 	n := e.Trial.Number
 	var s string
 	if e.Saved {
-		s = fmt.Sprintf("trial %d interrupted: it resumes from its checkpoint at epoch %s (iteration %d)", n, human(math2(e.SavedEpoch)), e.SavedIteration)
+		s = fmt.Sprintf("trial %d interrupted: it resumes from its checkpoint at epoch %s (iteration %d)", n, report.Epoch(e.SavedEpoch), e.SavedIteration)
 	} else {
 		s = fmt.Sprintf("trial %d interrupted before its first checkpoint: it starts again from scratch", n)
 	}
@@ -281,9 +282,9 @@ func (d *display) pausedLine(t *results.Trial) string {
 	at := ""
 	if len(t.Evals) > 0 {
 		e := t.Evals[len(t.Evals)-1]
-		at = fmt.Sprintf(" (%s): %s %s", d.resource(e.Resource), d.metric, metric4(e.Value))
+		at = fmt.Sprintf(" (%s): %s %s", d.resource(e.Resource), d.metric, report.MetricPrec(e.Value, 4))
 	}
-	return fmt.Sprintf("      trial %d paused at rung %d%s  %s\n", t.Number, t.Rung, at, paramsText(t.Params))
+	return fmt.Sprintf("      trial %d paused at rung %d%s  %s\n", t.Number, t.Rung, at, report.ParamsText(t.Params))
 }
 
 // atRung reports whether t's checkpoint is where it paused at its last
@@ -321,14 +322,22 @@ func trialLine(t *results.Trial, n, total int) string {
 	s := fmt.Sprintf("[%d/%s] trial %d %-8s", n, of, t.Number, t.Status)
 	switch t.Status {
 	case results.Done:
-		s += fmt.Sprintf(" val_acc %s train_acc %s", metric4(t.ValAcc), metric4(t.TrainAcc))
+		s += fmt.Sprintf(" val_acc %s train_acc %s", report.MetricPrec(t.ValAcc, 4), report.MetricPrec(t.TrainAcc, 4))
 		if t.EarlyStopped {
-			s += fmt.Sprintf(" (stopped early at epoch %s)", human(t.Epochs))
+			s += fmt.Sprintf(" (stopped early at epoch %s)", report.Human(t.Epochs))
 		}
 	case results.Diverged:
 		s += fmt.Sprintf(" at iteration %d", t.DivergedAt)
 	case results.Failed:
 		s += " " + firstLine(t.Error)
 	}
-	return s + fmt.Sprintf("  %s  %.1fs\n", paramsText(t.Params), t.Duration)
+	return s + fmt.Sprintf("  %s  %.1fs\n", report.ParamsText(t.Params), t.Duration)
+}
+
+// firstLine is s up to its first newline.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

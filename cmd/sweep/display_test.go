@@ -10,23 +10,6 @@ import (
 	"github.com/sweep-dev/sweep/trial"
 )
 
-func TestMetricFormat(t *testing.T) {
-	for _, tt := range []struct {
-		v    float64
-		want string
-	}{
-		{0.5134, "0.513"},
-		{2.302585, "2.303"},
-		{99999.4, "99999.400"},
-		{5508347170094318, "5.51e+15"}, // a diverging loss: not 5508347170094318.000
-		{-123456, "-1.23e+05"},
-	} {
-		if got := metric(tt.v); got != tt.want {
-			t.Errorf("metric(%g) = %q, want %q", tt.v, got, tt.want)
-		}
-	}
-}
-
 // TestETA: no estimate until this run has finished a trial (trials finished
 // by an earlier run do not count), then the average time per trial of this
 // run times the trials left.

@@ -3,14 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 )
 
@@ -27,38 +27,24 @@ type statusFlag []results.Status
 func (f *statusFlag) String() string { return fmt.Sprint(*f) }
 
 func (f *statusFlag) Set(s string) error {
-	for _, v := range strings.Split(s, ",") {
-		st := results.Status(strings.TrimSpace(v))
-		if !st.Valid() {
-			return fmt.Errorf("unknown status %q (valid: %s)", v, statusNames())
-		}
-		*f = append(*f, st)
-	}
-	return nil
+	sts, err := report.ParseStatuses(s)
+	*f = append(*f, sts...)
+	return err
 }
 
-func statusNames() string {
-	s := make([]string, len(results.Statuses))
-	for i, v := range results.Statuses {
-		s[i] = string(v)
-	}
-	return strings.Join(s, ", ")
-}
-
-// boardOptions say which trials a leaderboard shows, in which order.
+// boardOptions say which trials a leaderboard shows, in which order, and
+// how.
 type boardOptions struct {
-	top    int
-	sort   string // "" (the sweep's ranking), KEY (ascending) or -KEY (descending)
-	status statusFlag
+	report.Options
 	format string
 }
 
 func runLeaderboard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, db := newFlags("leaderboard", "leaderboard NAME [--top K] [--sort [-]KEY] [--status S]... [--format table|csv|json] [--watch] [--db PATH]", stderr)
 	var o boardOptions
-	fs.IntVar(&o.top, "top", 0, "show the first `K` trials only (0: all)")
-	fs.StringVar(&o.sort, "sort", "", "order by `KEY`, a metric or a parameter, ascending; -KEY for descending (default: best first by the sweep's metric)")
-	fs.Var(&o.status, "status", "show trials of status `S` only (repeatable, or comma-separated)")
+	fs.IntVar(&o.Top, "top", 0, "show the first `K` trials only (0: all)")
+	fs.StringVar(&o.Sort, "sort", "", "order by `KEY`, a metric or a parameter, ascending; -KEY for descending (default: best first by the sweep's metric)")
+	fs.Var((*statusFlag)(&o.Status), "status", "show trials of status `S` only (repeatable, or comma-separated)")
 	fs.StringVar(&o.format, "format", "table", "output format: table, csv or json")
 	watch := fs.Bool("watch", false, "redraw every 2 s while the sweep runs; exit when it ends")
 	pos, code, ok := parseArgs(fs, args, 1, 1)
@@ -68,8 +54,8 @@ func runLeaderboard(ctx context.Context, args []string, stdout, stderr io.Writer
 	err := checkFormat(o.format, "table", "csv", "json")
 	switch {
 	case err != nil:
-	case o.top < 0:
-		err = usagef("--top %d: want 0 (all) or more", o.top)
+	case o.Top < 0:
+		err = usagef("--top %d: want 0 (all) or more", o.Top)
 	case *watch && o.format != "table":
 		err = usagef("--watch draws a table; it does not combine with --format %s", o.format)
 	}
@@ -104,167 +90,20 @@ func board(ctx context.Context, st *results.Store, name string, o boardOptions, 
 	if err != nil {
 		return false, err
 	}
-	finished = true
-	for _, t := range all {
-		finished = finished && t.Status.Finished()
+	b, err := report.NewBoard(sw, all, o.Options)
+	if errors.Is(err, report.ErrUnknownSortKey) {
+		return false, usageError{err.Error()}
 	}
-	results.Rank(all, sw.Maximize())
-	sel := sw.Selected(all)
-	if o.sort != "" {
-		if err := sortTrials(all, o.sort, paramNames(all)); err != nil {
-			return false, err
-		}
-	}
-	shown := all
-	if len(o.status) > 0 {
-		shown = slices.DeleteFunc(slices.Clone(all), func(t results.Trial) bool { return !slices.Contains(o.status, t.Status) })
-	}
-	if o.top > 0 && o.top < len(shown) {
-		shown = shown[:o.top]
+	if err != nil {
+		return false, err
 	}
 	switch o.format {
 	case "json":
-		return finished, writeTrialsJSON(w, shown, true)
+		return b.Finished, report.WriteTrialsJSON(w, b.Shown, true)
 	case "csv":
-		return finished, writeTrialsCSV(w, shown, true)
+		return b.Finished, report.WriteTrialsCSV(w, b.Shown, true)
 	}
-	fmt.Fprintln(w, countsLine(name, all))
-	if len(shown) == 0 {
-		fmt.Fprintln(w, "no trial matches")
-		return finished, nil
-	}
-	if err := writeLeaderboard(w, shown, sel); err != nil {
-		return false, err
-	}
-	switch {
-	case sel != nil:
-		fmt.Fprintf(w, "* selected best: trial %d, val_acc %s, test_acc %s%s\n", sel.Trial, metric(sel.ValAcc), metric(sel.TestAcc), testUses(sw))
-	case sw.Best != nil:
-		fmt.Fprintf(w, "no trial is selected now: the sweep changed since trial %d was (test_acc %s)%s\n", sw.Best.Trial, metric(sw.Best.TestAcc), testUses(sw))
-	}
-	return finished, nil
-}
-
-// metricKeys are the sort keys besides the parameters.
-var metricKeys = []string{"trial", "status", "val_acc", "val_loss", "train_acc", "final_val_acc", "test_acc",
-	"iterations", "epochs", "rung", "diverged_at", "duration_s", "seed", "attempts"}
-
-// sortTrials sorts ts stably by key (ascending; descending when it starts
-// with -), a metric or one of params. Trials without a value for the key
-// (metrics of untrained trials, NaN) come last either way.
-func sortTrials(ts []results.Trial, key string, params []string) error {
-	name, desc := strings.CutPrefix(key, "-")
-	if !slices.Contains(metricKeys, name) && !slices.Contains(params, name) {
-		return usagef("unknown sort key %q (valid: %s; -KEY sorts descending)", key, strings.Join(append(slices.Clone(metricKeys), params...), ", "))
-	}
-	param := !slices.Contains(metricKeys, name)
-	// Sort keys, not Trials: a Trial is hundreds of bytes to swap.
-	type entry struct {
-		v  any
-		ok bool
-		i  int
-	}
-	es := make([]entry, len(ts))
-	for i := range ts {
-		v, ok := sortValue(&ts[i], name, param)
-		es[i] = entry{v, ok, i}
-	}
-	slices.SortStableFunc(es, func(a, b entry) int {
-		switch {
-		case !a.ok || !b.ok:
-			return boolCmp(!a.ok, !b.ok)
-		case desc:
-			return compareValues(b.v, a.v)
-		}
-		return compareValues(a.v, b.v)
-	})
-	sorted := make([]results.Trial, len(ts))
-	for k, e := range es {
-		sorted[k] = ts[e.i]
-	}
-	copy(ts, sorted)
-	return nil
-}
-
-func boolCmp(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
-}
-
-// sortValue is t's value of key, and whether it has one.
-func sortValue(t *results.Trial, key string, param bool) (any, bool) {
-	if param {
-		return t.Params.Get(key)
-	}
-	num := func(v float64, ok bool) (any, bool) { return v, ok && !math.IsNaN(v) }
-	m := hasMetrics(t)
-	switch key {
-	case "trial":
-		return float64(t.Number), true
-	case "status":
-		return float64(slices.Index(results.Statuses, t.Status)), true
-	case "val_acc":
-		return num(t.ValAcc, m)
-	case "val_loss":
-		return num(t.ValLoss, m)
-	case "train_acc":
-		return num(t.TrainAcc, m)
-	case "final_val_acc":
-		return num(t.FinalValAcc, m)
-	case "test_acc":
-		if t.TestAcc == nil {
-			return nil, false
-		}
-		return num(*t.TestAcc, true)
-	case "iterations":
-		if !t.Status.Finished() {
-			return float64(t.Iteration), true
-		}
-		return float64(t.Iterations), true
-	case "epochs":
-		return epochsDone(t), true
-	case "rung":
-		return float64(t.Rung), true
-	case "diverged_at":
-		return float64(t.DivergedAt), t.DivergedAt > 0
-	case "duration_s":
-		return t.Duration, true
-	case "seed":
-		return float64(t.Seed), true
-	}
-	return float64(t.Attempts), true // attempts
-}
-
-// compareValues orders parameter and metric values: numbers numerically,
-// lists element by element, anything else by its text.
-func compareValues(a, b any) int {
-	switch a := a.(type) {
-	case float64:
-		if b, ok := b.(float64); ok {
-			switch {
-			case a < b:
-				return -1
-			case a > b:
-				return 1
-			}
-			return 0
-		}
-	case []any:
-		if b, ok := b.([]any); ok {
-			for i := range min(len(a), len(b)) {
-				if c := compareValues(a[i], b[i]); c != 0 {
-					return c
-				}
-			}
-			return len(a) - len(b)
-		}
-	}
-	return strings.Compare(results.Param{Value: a}.String(), results.Param{Value: b}.String())
+	return b.Finished, b.WriteTable(w, clock(), staleLease())
 }
 
 // watchBoard redraws the leaderboard every watchEvery until every trial has

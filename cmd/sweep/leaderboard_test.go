@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -325,68 +324,4 @@ func bigSweep(b *testing.B, n, epochs int) string {
 		}
 	}
 	return db
-}
-
-func TestHuman(t *testing.T) {
-	tests := []struct {
-		v    float64
-		want string
-	}{
-		{1e-3, "1.0e-03"}, {5e-4, "5.0e-04"}, {3.17e-5, "3.2e-05"}, {0.01, "0.01"}, {0.25, "0.25"},
-		{0.5134, "0.513"}, {0.95, "0.95"}, {50, "50"}, {0, "0"}, {-0.5, "-0.5"}, {123.4, "123"},
-		{12.345, "12.3"}, {2.5e5, "2.5e+05"}, {math.NaN(), "NaN"}, {math.Inf(1), "inf"}, {math.Inf(-1), "-inf"},
-	}
-	for _, tt := range tests {
-		if got := human(tt.v); got != tt.want {
-			t.Errorf("human(%v) = %q, want %q", tt.v, got, tt.want)
-		}
-	}
-	if got := humanValue([]any{100.0, 100.0}); got != "[100,100]" {
-		t.Errorf("humanValue([100 100]) = %q", got)
-	}
-	for s, want := range map[float64]string{0.4: "0.4s", 41.25: "41.2s", 185: "3m05s", 7650: "2h07m"} {
-		if got := seconds(s); got != want {
-			t.Errorf("seconds(%v) = %q, want %q", s, got, want)
-		}
-	}
-}
-
-func TestSortTrials(t *testing.T) {
-	mk := func(n int, st results.Status, acc float64, hidden ...any) results.Trial {
-		return results.Trial{Number: n, Status: st, Metrics: results.Metrics{ValAcc: acc},
-			Params: results.Params{{Name: "hidden", Value: hidden}, {Name: "activation", Value: []string{"relu", "swish"}[n%2]}}}
-	}
-	ts := []results.Trial{
-		mk(1, results.Done, 0.5, 100.0), mk(2, results.Pending, 0, 50.0), mk(3, results.Done, math.NaN(), 100.0, 100.0),
-		mk(4, results.Done, 0.7, 50.0), mk(5, results.Failed, 0, 200.0),
-	}
-	order := func() (ns []int) {
-		for _, tr := range ts {
-			ns = append(ns, tr.Number)
-		}
-		return ns
-	}
-	tests := []struct {
-		key  string
-		want []int
-	}{
-		{"val_acc", []int{1, 4, 2, 3, 5}},  // NaN and untrained last, in their order
-		{"-val_acc", []int{4, 1, 2, 3, 5}}, // still last when descending
-		{"hidden", []int{2, 4, 1, 3, 5}},   // lists element by element; ties keep their order
-		{"-activation", []int{1, 3, 5, 2, 4}},
-		{"trial", []int{1, 2, 3, 4, 5}},
-	}
-	names := paramNames(ts)
-	for _, tt := range tests {
-		if err := sortTrials(ts, tt.key, names); err != nil {
-			t.Fatal(err)
-		}
-		if got := order(); !slices.Equal(got, tt.want) {
-			t.Errorf("--sort %s: %v, want %v", tt.key, got, tt.want)
-		}
-		slices.SortFunc(ts, func(a, b results.Trial) int { return a.Number - b.Number })
-	}
-	if err := sortTrials(ts, "-nope", names); err == nil || !strings.Contains(err.Error(), "hidden, activation") {
-		t.Errorf("unknown key: %v, want the valid keys listed", err)
-	}
 }

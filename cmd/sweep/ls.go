@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/trial"
 )
@@ -20,6 +19,17 @@ func init() {
 
 // clock is the time of the query commands (tests fix it).
 var clock = time.Now
+
+// self is this process as a lease owner, for the query commands' judgement
+// of leases (one identity per process: trial.Self draws a random id).
+var self = sync.OnceValue(trial.Self)
+
+// staleLease is the rule by which the query commands tell a running trial
+// whose lease is dead from one that runs: the rule `run` reclaims trials by
+// (trial.Staleness), at the commands' clock.
+func staleLease() func(results.Lease) bool {
+	return trial.Staleness(self(), clock(), trial.DefaultLeaseTTL)
+}
 
 // liveOwners returns the processes (host:pid) that hold a live lease on a
 // running trial of sweep name, and how many running trials are stale: by
@@ -45,13 +55,6 @@ func liveOwners(ctx context.Context, st *results.Store, name string) (owners []s
 	return owners, stale, nil
 }
 
-// lsRecord is a sweep's object in `ls --format json`.
-type lsRecord struct {
-	results.Summary
-	Stale     int      `json:"stale"`     // trials left running by a process that is gone or missed its heartbeats (not counted in running)
-	Processes []string `json:"processes"` // host:pid of the processes running it now
-}
-
 func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, db := newFlags("ls", "ls [--format table|csv|json] [--db PATH]", stderr)
 	format := fs.String("format", "table", "output format: table, csv or json")
@@ -69,9 +72,9 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "ls", err)
 	}
-	recs := make([]lsRecord, len(sums))
+	recs := make([]report.SweepRecord, len(sums))
 	for i, s := range sums {
-		recs[i] = lsRecord{Summary: s, Processes: []string{}}
+		recs[i] = report.SweepRecord{Summary: s, Processes: []string{}}
 		if s.Running == 0 {
 			continue
 		}
@@ -84,63 +87,18 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		recs[i].Stale = stale
 		recs[i].Active = len(owners) > 0
 	}
-	if *format == "json" {
-		for i := range recs {
-			recs[i].Created = recs[i].Created.UTC()
-		}
-		if err := writeJSON(stdout, recs); err != nil {
-			return fail(stderr, "ls", err)
-		}
-		return exitOK
+	switch {
+	case *format == "json":
+		err = report.WriteSweepsJSON(stdout, recs)
+	case *format == "csv":
+		err = report.WriteSweepsCSV(stdout, recs)
+	case len(recs) == 0:
+		_, err = fmt.Fprintf(stdout, "no sweeps in %s\n", st.Path())
+	default:
+		err = report.WriteSweepsTable(stdout, recs)
 	}
-	if *format == "csv" {
-		if err := writeLsCSV(stdout, recs); err != nil {
-			return fail(stderr, "ls", err)
-		}
-		return exitOK
-	}
-	if len(recs) == 0 {
-		fmt.Fprintf(stdout, "no sweeps in %s\n", st.Path())
-		return exitOK
-	}
-	var tb table
-	for i, c := range []string{"sweep", "trials", "done", "running", "stale", "paused", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "state"} {
-		tb.col(c, i > 0 && i < 12)
-	}
-	for _, r := range recs {
-		best := "-"
-		if r.BestValAcc != nil {
-			best = metric(*r.BestValAcc)
-		}
-		state := "stopped"
-		switch {
-		case r.Active:
-			state = "running on " + strings.Join(r.Processes, ", ")
-		case r.Pending+r.Running+r.Stale+r.Paused+r.Interrupted == 0:
-			state = "finished"
-		}
-		tb.add(r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Paused), itoa(r.Pending), itoa(r.Interrupted),
-			itoa(r.Diverged), itoa(r.Failed), itoa(r.Pruned), best, state)
-	}
-	if err := tb.write(stdout, ""); err != nil {
+	if err != nil {
 		return fail(stderr, "ls", err)
 	}
 	return exitOK
-}
-
-// writeLsCSV writes the sweeps as CSV, with the JSON field names as header.
-func writeLsCSV(w io.Writer, recs []lsRecord) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"name", "total", "done", "running", "stale", "paused", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "active", "processes", "created"})
-	for _, r := range recs {
-		best := ""
-		if r.BestValAcc != nil {
-			best = strconv.FormatFloat(*r.BestValAcc, 'g', -1, 64)
-		}
-		_ = cw.Write([]string{r.Name, itoa(r.Total), itoa(r.Done), itoa(r.Running), itoa(r.Stale), itoa(r.Paused), itoa(r.Pending), itoa(r.Interrupted),
-			itoa(r.Diverged), itoa(r.Failed), itoa(r.Pruned), best, strconv.FormatBool(r.Active),
-			strings.Join(r.Processes, " "), r.Created.UTC().Format(time.RFC3339Nano)})
-	}
-	cw.Flush()
-	return cw.Error()
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 )
 
@@ -115,7 +116,7 @@ func TestLiveReads(t *testing.T) {
 
 	// The trial is running now, for as long as the gate is closed.
 	code, stdout, stderr := runCLI(t, "ls", "--format", "json", "--db", db)
-	var sums []lsRecord
+	var sums []report.SweepRecord
 	if code != exitOK || json.Unmarshal([]byte(stdout), &sums) != nil || len(sums) != 1 || !sums[0].Active || sums[0].Running == 0 {
 		t.Errorf("ls --format json while a trial runs: exit %d, %+v %s", code, sums, stderr)
 	}
@@ -123,7 +124,7 @@ func TestLiveReads(t *testing.T) {
 		t.Errorf("ls while a trial runs: exit %d:\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = runCLI(t, "leaderboard", "live-test", "--format", "json", "--db", db)
-	var recs []trialRecord
+	var recs []report.TrialRecord
 	if code != exitOK || json.Unmarshal([]byte(stdout), &recs) != nil || len(recs) != 6 {
 		t.Fatalf("leaderboard --format json while a trial runs: exit %d, %d records: %s", code, len(recs), stderr)
 	}

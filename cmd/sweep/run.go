@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sweep-dev/sweep/data"
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/search"
 	"github.com/sweep-dev/sweep/trial"
@@ -479,19 +480,19 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 	}
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, countsLine(name, ts))
-	results.Rank(ts, sw.Maximize())
-	writeLeaderboard(stdout, ts[:min(5, len(ts))], sw.Selected(ts))
+	sel := report.Rank(sw, ts)
+	report.WriteLeaderboard(stdout, ts[:min(5, len(ts))], sel, clock())
 	if best != nil {
 		chosen := ""
 		if !sw.Maximize() {
-			chosen = "val_loss " + metric4(best.ValLoss) + ", "
+			chosen = "val_loss " + report.MetricPrec(best.ValLoss, 4) + ", "
 		}
 		params := ""
 		if len(bt.Params) > 0 {
-			params = " (" + paramsText(bt.Params) + ")"
+			params = " (" + report.ParamsText(bt.Params) + ")"
 		}
 		fmt.Fprintf(stdout, "\nbest: trial %d%s: %sval_acc %s, test_acc %s\n",
-			best.Trial, params, chosen, metric4(best.ValAcc), metric4(best.TestAcc))
+			best.Trial, params, chosen, report.MetricPrec(best.ValAcc, 4), report.MetricPrec(best.TestAcc, 4))
 	}
 	bad := 0
 	for _, t := range ts {
@@ -502,7 +503,7 @@ func finish(ctx context.Context, st *results.Store, name string, ds *data.Datase
 	if bad > 0 {
 		// Diverged is not success: a sweep all of whose trials diverged
 		// found nothing.
-		fmt.Fprintf(stdout, "\n%d of %s failed or diverged (exit code %d)\n", bad, trials(len(ts)), exitTrialFailed)
+		fmt.Fprintf(stdout, "\n%d of %s failed or diverged (exit code %d)\n", bad, report.Count(len(ts), "trial"), exitTrialFailed)
 		return exitTrialFailed
 	}
 	return exitOK
@@ -526,7 +527,7 @@ func exitCode(err error) int {
 func startLine(spec *search.Spec, all []results.Trial, added, workers int, ds *data.Dataset) string {
 	s := fmt.Sprintf("sweep %q: ", spec.Name)
 	if spec.Search.Adaptive() {
-		s += fmt.Sprintf("%s; %s so far", describeSearch(spec), trials(len(all)))
+		s += fmt.Sprintf("%s; %s so far", describeSearch(spec), report.Count(len(all), "trial"))
 	} else {
 		finished := 0
 		for _, t := range all {
@@ -534,13 +535,13 @@ func startLine(spec *search.Spec, all []results.Trial, added, workers int, ds *d
 				finished++
 			}
 		}
-		s += trials(len(all))
+		s += report.Count(len(all), "trial")
 		if finished > 0 || added < len(all) {
 			s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
 		}
 	}
-	return s + fmt.Sprintf(", %d worker%s, data %s (train %d, val %d, test %d)\n",
-		workers, plural(workers), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
+	return s + fmt.Sprintf(", %s, data %s (train %d, val %d, test %d)\n",
+		report.Count(workers, "worker"), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
 }
 
 // budgetDeadline is when a run of the sweep of spec must stop: its budget
@@ -561,31 +562,8 @@ func budgetDeadline(spec *search.Spec, old *results.Sweep, start time.Time) (dea
 	return start.Add(b - spent), note
 }
 
-// countsLine is a sweep's trials counted by status, a running trial whose
-// process is gone or missed its heartbeats counted as stale (as ls does).
+// countsLine is a sweep's trials counted by status (report.Counts), a
+// running trial whose lease is dead (staleLease) counted as stale.
 func countsLine(name string, ts []results.Trial) string {
-	counts := map[results.Status]int{}
-	stale := 0
-	isStale := staleLease()
-	for _, t := range ts {
-		if t.Status == results.Running && (t.Lease == nil || isStale(*t.Lease)) {
-			stale++
-			continue
-		}
-		counts[t.Status]++
-	}
-	s := fmt.Sprintf("sweep %q: %s:", name, trials(len(ts)))
-	for _, st := range []results.Status{results.Done, results.Diverged, results.Failed, results.Pruned,
-		results.Paused, results.Interrupted, results.Running} {
-		if counts[st] > 0 {
-			s += fmt.Sprintf(" %d %s,", counts[st], st)
-		}
-	}
-	if stale > 0 {
-		s += fmt.Sprintf(" %d stale,", stale)
-	}
-	if counts[results.Pending] > 0 {
-		s += fmt.Sprintf(" %d %s,", counts[results.Pending], results.Pending)
-	}
-	return s[:len(s)-1]
+	return report.Counts(name, ts, staleLease())
 }

@@ -7,47 +7,14 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/trial"
 )
 
 func init() {
 	commands["show"] = command{summary: "one trial: params, status, history, error", run: runShow}
-}
-
-// epochRecord is a history row in `show --format json`.
-type epochRecord struct {
-	Epoch        float64  `json:"epoch"`
-	Iteration    int      `json:"iteration"`
-	LearningRate float64  `json:"learning_rate"`
-	Loss         *float64 `json:"loss"`
-	TrainAcc     *float64 `json:"train_acc"`
-	ValAcc       *float64 `json:"val_acc"`
-	ValLoss      *float64 `json:"val_loss"`
-}
-
-func newEpochRecord(e results.Epoch) epochRecord {
-	return epochRecord{Epoch: e.Epoch, Iteration: e.Iteration, LearningRate: e.LearningRate,
-		Loss: finite(e.Loss, true), TrainAcc: finite(e.TrainAcc, true), ValAcc: finite(e.ValAcc, true), ValLoss: finite(e.ValLoss, true)}
-}
-
-// leaseRecord is a running trial's lease in `show --format json`.
-type leaseRecord struct {
-	Owner     string    `json:"owner"` // host:pid
-	Claimed   time.Time `json:"claimed"`
-	Heartbeat time.Time `json:"heartbeat"`
-	Live      bool      `json:"live"`    // the owner still holds the lease: fresh heartbeat, or a live process on this host
-	Process   string    `json:"process"` // what is known of the owner's process: alive, stopped, gone, unknown (another host)
-}
-
-// showRecord is `show --format json`.
-type showRecord struct {
-	trialRecord
-	Lease   *leaseRecord  `json:"lease,omitempty"`
-	Stack   string        `json:"stack,omitempty"`
-	History []epochRecord `json:"history"`
 }
 
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -81,29 +48,29 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *tail > 0 && *tail < len(hist) {
 		hist = hist[len(hist)-*tail:]
 	}
-	var lease *leaseRecord
+	var lease *report.LeaseRecord
 	if t.Status == results.Running && t.Lease != nil {
 		l := t.Lease
 		live := !staleLease()(*l)
-		lease = &leaseRecord{Owner: l.Owner.String(), Claimed: l.Claimed.UTC(), Heartbeat: l.Heartbeat.UTC(), Live: live,
+		lease = &report.LeaseRecord{Owner: l.Owner.String(), Claimed: l.Claimed.UTC(), Heartbeat: l.Heartbeat.UTC(), Live: live,
 			Process: trial.OwnerState(self(), l.Owner).String()}
 	}
 	if *format == "json" {
-		r := showRecord{trialRecord: newRecord(t, 0), Lease: lease, Stack: t.Stack, History: make([]epochRecord, len(hist))}
+		r := report.ShowRecord{TrialRecord: report.NewTrialRecord(t, 0), Lease: lease, Stack: t.Stack, History: make([]report.EpochRecord, len(hist))}
 		for i, e := range hist {
-			r.History[i] = newEpochRecord(e)
+			r.History[i] = report.NewEpochRecord(e)
 		}
 		var v any = r
 		if *epochsOnly {
 			v = r.History
 		}
-		if err := writeJSON(stdout, v); err != nil {
+		if err := report.WriteJSON(stdout, v); err != nil {
 			return fail(stderr, "show", err)
 		}
 		return exitOK
 	}
 	if *epochsOnly {
-		if err := historyTable(hist).write(stdout, ""); err != nil {
+		if err := report.HistoryTable(hist).Render(stdout, ""); err != nil {
 			return fail(stderr, "show", err)
 		}
 		return exitOK
@@ -123,11 +90,11 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // writeTrial writes one trial for people.
 // hist may be the tail of the history's total epochs.
 // testNote says what the trial's test accuracy is (testAccNote).
-func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoch, total int, lease *leaseRecord, testNote string) error {
+func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoch, total int, lease *report.LeaseRecord, testNote string) error {
 	fmt.Fprintf(w, "sweep %q, trial %d: %s\n", sweep, t.Number, t.Status)
-	tb := kvTable()
-	kv := func(k, v string) { tb.add(k, v) }
-	kv("params", humanParams(t.Params))
+	tb := report.NewKV()
+	kv := func(k, v string) { tb.Add(k, v) }
+	kv("params", report.HumanParams(t.Params))
 	kv("key", t.Key)
 	kv("seed", strconv.FormatUint(t.Seed, 10))
 	status := string(t.Status)
@@ -140,7 +107,7 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 		}
 	case results.Running, results.Interrupted:
 		if t.Iteration > 0 {
-			status += fmt.Sprintf(" (last checkpoint at epoch %s, iteration %d)", human(t.Epoch), t.Iteration)
+			status += fmt.Sprintf(" (last checkpoint at epoch %s, iteration %d)", report.Human(t.Epoch), t.Iteration)
 		} else {
 			status += " (no checkpoint yet)"
 		}
@@ -150,34 +117,34 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	}
 	kv("status", status)
 	if lease != nil {
-		ago := seconds(clock().Sub(lease.Heartbeat).Seconds())
-		kv("owner", lease.Owner+" since "+stamp(lease.Claimed))
-		kv("heartbeat", fmt.Sprintf("%s (%s ago, %s)", stamp(lease.Heartbeat), ago, leaseState(lease)))
+		ago := report.Seconds(clock().Sub(lease.Heartbeat).Seconds())
+		kv("owner", lease.Owner+" since "+report.Stamp(lease.Claimed))
+		kv("heartbeat", fmt.Sprintf("%s (%s ago, %s)", report.Stamp(lease.Heartbeat), ago, leaseState(lease)))
 	}
-	if hasMetrics(t) {
-		kv("val_acc", fmt.Sprintf("%s  (best epoch; val_loss %s)", metric(t.ValAcc), metric(t.ValLoss)))
-		kv("final", fmt.Sprintf("val_acc %s  train_acc %s", metric(t.FinalValAcc), metric(t.TrainAcc)))
-		kv("trained", fmt.Sprintf("%d iterations, %s epochs", t.Iterations, human(math2(t.Epochs))))
+	if report.HasMetrics(t) {
+		kv("val_acc", fmt.Sprintf("%s  (best epoch; val_loss %s)", report.Metric(t.ValAcc), report.Metric(t.ValLoss)))
+		kv("final", fmt.Sprintf("val_acc %s  train_acc %s", report.Metric(t.FinalValAcc), report.Metric(t.TrainAcc)))
+		kv("trained", fmt.Sprintf("%d iterations, %s epochs", t.Iterations, report.Epoch(t.Epochs)))
 	}
 	if len(t.Evals) > 0 {
 		rungs := make([]string, len(t.Evals))
 		for i, e := range t.Evals {
-			rungs[i] = fmt.Sprintf("%d: %s at %d", i+1, metric(e.Value), e.Resource)
+			rungs[i] = fmt.Sprintf("%d: %s at %d", i+1, report.Metric(e.Value), e.Resource)
 		}
 		kv("rungs", strings.Join(rungs, ", "))
 	}
 	if t.TestAcc != nil {
-		kv("test_acc", metric(*t.TestAcc)+"  ("+testNote+")")
+		kv("test_acc", report.Metric(*t.TestAcc)+"  ("+testNote+")")
 	}
 	if t.Status == results.Pending {
-		return tb.write(w, "  ")
+		return tb.Render(w, "  ")
 	}
-	kv("started", stamp(t.Started))
+	kv("started", report.Stamp(t.Started))
 	if t.Status.Finished() {
-		kv("finished", stamp(t.Finished))
+		kv("finished", report.Stamp(t.Finished))
 	}
-	kv("time", seconds(trained(t)))
-	if err := tb.write(w, "  "); err != nil {
+	kv("time", report.Seconds(report.Trained(t, clock())))
+	if err := tb.Render(w, "  "); err != nil {
 		return err
 	}
 	if len(t.Decisions) > 0 {
@@ -203,21 +170,9 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	if len(hist) < total {
 		fmt.Fprintf(w, "\nhistory (last %d of %d epochs):\n", len(hist), total)
 	} else {
-		fmt.Fprintf(w, "\nhistory (%d epoch%s):\n", len(hist), plural(len(hist)))
+		fmt.Fprintf(w, "\nhistory (%s):\n", report.Count(len(hist), "epoch"))
 	}
-	return historyTable(hist).write(w, "  ")
-}
-
-// historyTable is a trial's per-epoch history for people.
-func historyTable(hist []results.Epoch) *table {
-	var ht table
-	for _, c := range []string{"epoch", "iteration", "loss", "train_acc", "val_acc", "val_loss", "learning_rate"} {
-		ht.col(c, true)
-	}
-	for _, e := range hist {
-		ht.add(human(math2(e.Epoch)), itoa(e.Iteration), metric(e.Loss), metric(e.TrainAcc), metric(e.ValAcc), metric(e.ValLoss), human(e.LearningRate))
-	}
-	return &ht
+	return report.HistoryTable(hist).Render(w, "  ")
 }
 
 // testAccNote says why trial n of sweep has a test accuracy: it is the
@@ -232,8 +187,7 @@ func testAccNote(ctx context.Context, st *results.Store, sweep string, n int) (s
 	if err != nil {
 		return "", err
 	}
-	results.Rank(ts, sw.Maximize())
-	switch sel := sw.Selected(ts); {
+	switch sel := report.Rank(sw, ts); {
 	case sel != nil && sel.Trial == n:
 		return "the selected best trial", nil
 	case sel != nil:
@@ -245,7 +199,7 @@ func testAccNote(ctx context.Context, st *results.Store, sweep string, n int) (s
 // leaseState says what is known of a running trial's lease (l.Live, by
 // the rule `run` reclaims trials with: trial.Staleness) and of its owner's
 // process.
-func leaseState(l *leaseRecord) string {
+func leaseState(l *report.LeaseRecord) string {
 	stopped := l.Process == trial.ProcessStopped.String()
 	switch {
 	case l.Process == trial.ProcessGone.String():
@@ -273,13 +227,6 @@ func trialNumber(arg, sweep string) (int, error) {
 	return n, nil
 }
 
-// math2 rounds to two decimals (fractional epochs).
-func math2(v float64) float64 {
-	s := strconv.FormatFloat(v, 'f', 2, 64)
-	r, _ := strconv.ParseFloat(s, 64)
-	return r
-}
-
 // indentText indents every line of s.
 func indentText(s, indent string) string {
 	s = strings.TrimRight(s, "\n")
@@ -289,5 +236,5 @@ func indentText(s, indent string) string {
 // earlyStopNote says that a done trial stopped early and which epoch's
 // weights it kept.
 func earlyStopNote(t *results.Trial) string {
-	return fmt.Sprintf("(stopped early at epoch %s: no better val_acc since epoch %s, whose weights it keeps)", human(t.Epochs), human(t.BestEpoch))
+	return fmt.Sprintf("(stopped early at epoch %s: no better val_acc since epoch %s, whose weights it keeps)", report.Human(t.Epochs), report.Human(t.BestEpoch))
 }

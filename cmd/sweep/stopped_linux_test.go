@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/trial"
 )
@@ -70,7 +71,7 @@ func TestStoppedOwner(t *testing.T) {
 		t.Errorf("show of a stopped owner's trial: exit %d:\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, _ = runCLI(t, "ls", "--format", "json", "--db", db)
-	var recs []lsRecord
+	var recs []report.SweepRecord
 	if err := json.Unmarshal([]byte(stdout), &recs); code != exitOK || err != nil || len(recs) != 1 || recs[0].Stale == 0 || recs[0].Running != 0 || recs[0].Active {
 		t.Errorf("ls of a stopped sweep past its lease: exit %d, %+v: want its trials stale, none running", code, recs)
 	}

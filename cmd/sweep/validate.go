@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sweep-dev/sweep/data"
+	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/search"
 )
 
@@ -56,7 +57,7 @@ func validateSpec(ctx context.Context, w io.Writer, path string) error {
 	if err != nil {
 		var se *search.SpecError
 		if errors.As(err, &se) {
-			return fmt.Errorf("%w\n%s: %d problem%s", err, path, len(se.Problems), plural(len(se.Problems)))
+			return fmt.Errorf("%w\n%s: %s", err, path, report.Count(len(se.Problems), "problem"))
 		}
 		return fmt.Errorf("sweep validate: %w", err)
 	}
@@ -118,7 +119,7 @@ func describeSearch(s *search.Spec) string {
 		}
 		var bounds []string
 		if n > 0 {
-			bounds = append(bounds, trials(n))
+			bounds = append(bounds, report.Count(n, "trial"))
 		}
 		if sr.Budget > 0 {
 			bounds = append(bounds, "a budget of "+sr.Budget.String())
@@ -135,9 +136,9 @@ func describeSearch(s *search.Spec) string {
 		}
 		return d
 	case sr.Method == "random":
-		return fmt.Sprintf("random search, %d trial%s", n, plural(n))
+		return "random search, " + report.Count(n, "trial")
 	case len(s.Search.Params) < 2:
-		return fmt.Sprintf("grid of %d trial%s", n, plural(n))
+		return "grid of " + report.Count(n, "trial")
 	}
 	sizes := make([]string, len(s.Search.Params))
 	for i, p := range s.Search.Params {
@@ -168,20 +169,9 @@ func writeTrials(w io.Writer, trials []search.Trial) {
 	for _, t := range trials {
 		fmt.Fprintf(tw, "%d\t%s\t%d", t.Index+1, t.Key, t.Seed)
 		for _, p := range t.Params {
-			v := search.FormatValue(p.Value)
-			if s, ok := p.Value.(string); ok {
-				v = s
-			}
-			fmt.Fprintf(tw, "\t%s", v)
+			fmt.Fprintf(tw, "\t%s", report.FormatValue(p.Value))
 		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -25,11 +25,14 @@ test:
 	$(if $(OPENBLAS),$(GO) vet -tags openblas ./... && $(GO) test -tags openblas ./nn/... ./trial/...)
 
 # The main job: the quickstart sweep on the data embedded in the binary,
-# from scratch, ending with the leaderboard and the best net's test accuracy.
+# from scratch, ending with the leaderboard and the best net's test accuracy,
+# then its HTML report (the path is printed).
 DEMO_DB ?= bin/demo.db
+DEMO_REPORT ?= bin/quickstart.html
 demo: build
 	rm -f $(DEMO_DB)
 	$(BIN) run sweeps/quickstart.toml --db $(DEMO_DB)
+	$(BIN) report quickstart --db $(DEMO_DB) -o $(DEMO_REPORT)
 
 # Benchmarks beside the numpy yardstick, with ratios: see scripts/bench.sh.
 bench:

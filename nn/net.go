@@ -191,14 +191,14 @@ func newNet[T Float](inputDim int, hidden []int, classes int, act Activation, no
 	}
 	nh := len(hidden)
 	net := &FullyConnectedNet[T]{Dims: dims, Activation: act, Norm: norm, Dropout: make([]float64, nh)}
-	n, trainable := 0, 0
+	n := 0
 	for l := 0; l+1 < len(dims); l++ {
 		n += dims[l]*dims[l+1] + dims[l+1]
 		if norm != NoNorm && l < nh {
 			n += 2 * dims[l+1]
 		}
 	}
-	trainable = n
+	trainable := n
 	if norm == BatchNorm {
 		for _, h := range hidden {
 			n += 2 * h

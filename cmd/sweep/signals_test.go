@@ -24,7 +24,10 @@ func TestStopSignals(t *testing.T) {
 		{syscall.SIGHUP, 129, "stopped by SIGHUP"},
 	} {
 		t.Run(tt.sig.String(), func(t *testing.T) {
-			spec := writeSpec(t, killSpec)
+			// Trials five times killSpec's length: on a loaded machine a
+			// whole sweep of the short ones could end between the first
+			// checkpoint seen and the signal, leaving none to interrupt.
+			spec := writeSpec(t, strings.Replace(killSpec, "epochs = 12", "epochs = 60", 1))
 			db := newDB(t)
 			cmd, out := sweepProcess(t, "run", spec, "--db", db)
 			waitFor(t, "a checkpoint", anyTrial(db, func(tr results.Trial) bool {

@@ -6,12 +6,12 @@ CC      ?= cc
 OPENBLAS := $(shell printf 'int main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 TAGS    ?= $(if $(OPENBLAS),openblas,)
 # Packages that run goroutines concurrently: tested with -race as well.
-RACE_PKGS = ./trial/... ./results/... ./data/... ./cmd/...
+RACE_PKGS = ./trial/... ./results/... ./data/... ./report/... ./cmd/...
 
 # staticcheck's version, pinned: .ci/run installs it (go install ...@$(STATICCHECK)).
 STATICCHECK ?= v0.8.2
 
-.PHONY: build test bench lint cross tools clean demo
+.PHONY: build test bench lint cross tools clean demo screenshot
 
 build:
 	$(GO) build -buildvcs=auto -tags '$(TAGS)' -o $(BIN) ./cmd/sweep
@@ -33,6 +33,15 @@ demo: build
 	rm -f $(DEMO_DB)
 	$(BIN) run sweeps/quickstart.toml --db $(DEMO_DB)
 	$(BIN) report quickstart --db $(DEMO_DB) -o $(DEMO_REPORT)
+
+# The README's picture of a report: the quickstart's, from make demo, as
+# headless Chromium draws it (the browser tests' browser and flags), from its
+# leaderboard down to the optimization history.
+SCREENSHOT ?= docs/report.png
+screenshot: demo
+	@mkdir -p $(dir $(SCREENSHOT))
+	$(GO) run ./internal/browser/screenshot -width 960 -from '#leaderboard' -to '#history' -o $(SCREENSHOT) $(DEMO_REPORT)
+	@echo "wrote $(SCREENSHOT)"
 
 # Benchmarks beside the numpy yardstick, with ratios: see scripts/bench.sh.
 bench:

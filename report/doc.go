@@ -1,8 +1,8 @@
 // Package report is the presentation of sweeps: how trials are ranked and
 // sorted for people, how numbers and parameter values are written, and the
 // field contract of the CSV and JSON outputs. The CLI's tables and exports
-// use it, and so do the HTML report, the plots and the read-only server
-// (report/html), so that a trial reads the same everywhere.
+// use it, and so do the HTML report (report/html), the plots and the
+// read-only server (report/serve), so that a trial reads the same everywhere.
 //
 // It knows the domain types of package results and nothing of training or
 // of how a store keeps them: every function takes trials, epochs and

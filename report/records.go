@@ -301,26 +301,37 @@ func WriteSweepsCSV(w io.Writer, recs []SweepRecord) error {
 	return cw.Error()
 }
 
-// WriteSweepsTable writes recs as a table for people, a row per sweep:
-// its counts by status, its best val_acc, and whether it runs.
+// SweepColumns are the columns of the sweeps' table for people (`sweep
+// ls`, the server's index): SweepRow's cells.
+var SweepColumns = []string{"sweep", "trials", "done", "running", "stale", "paused", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "state"}
+
+// SweepRow is r's row of the sweeps' table for people: its name, its
+// counts by status, its best val_acc and whether it runs. Every cell but
+// the first and the last is a number.
+func SweepRow(r *SweepRecord) []string {
+	best := "-"
+	if r.BestValAcc != nil {
+		best = Metric(*r.BestValAcc)
+	}
+	state := "stopped"
+	switch {
+	case r.Active:
+		state = "running on " + strings.Join(r.Processes, ", ")
+	case r.Pending+r.Running+r.Stale+r.Paused+r.Interrupted == 0:
+		state = "finished"
+	}
+	return append(append([]string{r.Name}, sweepCounts(r)...), best, state)
+}
+
+// WriteSweepsTable writes recs as a table for people, a row per sweep
+// (SweepColumns, SweepRow).
 func WriteSweepsTable(w io.Writer, recs []SweepRecord) error {
 	var tb Table
-	for i, c := range []string{"sweep", "trials", "done", "running", "stale", "paused", "pending", "interrupted", "diverged", "failed", "pruned", "best_val_acc", "state"} {
-		tb.Col(c, i > 0 && i < 12)
+	for i, c := range SweepColumns {
+		tb.Col(c, i > 0 && i < len(SweepColumns)-1)
 	}
-	for _, r := range recs {
-		best := "-"
-		if r.BestValAcc != nil {
-			best = Metric(*r.BestValAcc)
-		}
-		state := "stopped"
-		switch {
-		case r.Active:
-			state = "running on " + strings.Join(r.Processes, ", ")
-		case r.Pending+r.Running+r.Stale+r.Paused+r.Interrupted == 0:
-			state = "finished"
-		}
-		tb.Add(append(append([]string{r.Name}, sweepCounts(&r)...), best, state)...)
+	for i := range recs {
+		tb.Add(SweepRow(&recs[i])...)
 	}
 	return tb.Render(w, "")
 }

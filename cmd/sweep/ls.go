@@ -68,24 +68,9 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "ls", err)
 	}
-	sums, err := st.Sweeps(ctx, clock(), trial.DefaultLeaseTTL)
+	recs, err := sweepRecords(ctx, st)
 	if err != nil {
 		return fail(stderr, "ls", err)
-	}
-	recs := make([]report.SweepRecord, len(sums))
-	for i, s := range sums {
-		recs[i] = report.SweepRecord{Summary: s, Processes: []string{}}
-		if s.Running == 0 {
-			continue
-		}
-		owners, stale, err := liveOwners(ctx, st, s.Name)
-		if err != nil {
-			return fail(stderr, "ls", err)
-		}
-		recs[i].Processes = append(recs[i].Processes, owners...)
-		recs[i].Running -= stale
-		recs[i].Stale = stale
-		recs[i].Active = len(owners) > 0
 	}
 	switch {
 	case *format == "json":
@@ -101,4 +86,30 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "ls", err)
 	}
 	return exitOK
+}
+
+// sweepRecords summarises every sweep of st as `sweep ls` shows it: counts
+// by status, a running trial whose lease is dead counted as stale, and
+// the processes that run it now.
+func sweepRecords(ctx context.Context, st *results.Store) ([]report.SweepRecord, error) {
+	sums, err := st.Sweeps(ctx, clock(), trial.DefaultLeaseTTL)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]report.SweepRecord, len(sums))
+	for i, s := range sums {
+		recs[i] = report.SweepRecord{Summary: s, Processes: []string{}}
+		if s.Running == 0 {
+			continue
+		}
+		owners, stale, err := liveOwners(ctx, st, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		recs[i].Processes = append(recs[i].Processes, owners...)
+		recs[i].Running -= stale
+		recs[i].Stale = stale
+		recs[i].Active = len(owners) > 0
+	}
+	return recs, nil
 }

@@ -47,7 +47,7 @@ func TestQueriesNeverCreateADatabase(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	for _, args := range [][]string{
 		{"ls"}, {"leaderboard", "g"}, {"leaderboard", "g", "--watch"}, {"show", "g", "1"}, {"best", "g"},
-		{"export", "g", "-o", out}, {"export-model", "g", "-o", out},
+		{"export", "g", "-o", out}, {"export-model", "g", "-o", out}, {"serve", "--addr", "127.0.0.1:0"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			code, _, stderr := runCLI(t, append(args, "--db", db)...)

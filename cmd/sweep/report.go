@@ -76,6 +76,20 @@ func reportInput(ctx context.Context, st *results.Store, name string) (*htmlrepo
 	if err != nil {
 		return nil, err
 	}
+	return reportOf(ctx, st, sw, trials, netView)
+}
+
+// netViewFunc computes the best net's section of a report: netView, or a
+// cache of it.
+type netViewFunc func(ctx context.Context, st *results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error)
+
+// reportOf completes the report of sweep sw, whose trials are given as
+// read, with what else it shows: the parsed spec, the histories the
+// learning curves draw, and the best net's section (by net). It keeps
+// trials as the report's and modifies none.
+func reportOf(ctx context.Context, st *results.Store, sw *results.Sweep, trials []results.Trial, net netViewFunc) (*htmlreport.Input, error) {
+	name := sw.Name
+	var err error
 	in := &htmlreport.Input{Sweep: sw, Trials: trials, Generated: clock(), Histories: map[int][]results.Epoch{}}
 	if in.Spec, err = storedSpec(sw); err != nil {
 		in.Notes = append(in.Notes, fmt.Sprintf("%v: parameter axes are guessed from the values.", err))
@@ -92,7 +106,7 @@ func reportInput(ctx context.Context, st *results.Store, name string) (*htmlrepo
 		}
 	}
 	if len(ranked) > 0 && ranked[0].Status == results.Done {
-		if in.Net, err = netView(ctx, st, sw, in.Spec, &ranked[0]); err != nil {
+		if in.Net, err = net(ctx, st, sw, in.Spec, &ranked[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -104,11 +118,25 @@ func reportInput(ctx context.Context, st *results.Store, name string) (*htmlrepo
 const misclassifiedShown = 16
 
 // netView is the best net's section: trial t's first-layer weights, as
-// kept, and, when the sweep's data set can be read (where it was recorded,
-// with the same contents), the confusion matrix of its predictions on the
-// validation split and a few images it gets wrong. The test split is never
-// touched.
+// kept (netWeights), and, when the sweep's data set can be read (where it
+// was recorded, with the same contents), the confusion matrix of its
+// predictions on the validation split and a few images it gets wrong. The
+// test split is never touched.
 func netView(ctx context.Context, st *results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error) {
+	nv, m, err := netWeights(ctx, st, sw, t)
+	if err != nil || m == nil {
+		return nv, err
+	}
+	if err := predictions(ctx, nv, sw, spec, t, m); err != nil {
+		nv.Note = fmt.Sprintf("No confusion matrix or misclassified images: %v.", err)
+	}
+	return nv, nil
+}
+
+// netWeights is the best net's section without what needs the data set:
+// trial t's first-layer weights, and its kept model; the model is nil,
+// and the section says so, when its weights were not kept.
+func netWeights(ctx context.Context, st *results.Store, sw *results.Sweep, t *results.Trial) (*htmlreport.NetView, *results.Model, error) {
 	n := t.Number
 	nv := &htmlreport.NetView{Trial: n}
 	if sw.Input != nil {
@@ -118,12 +146,9 @@ func netView(ctx context.Context, st *results.Store, sw *results.Sweep, spec *se
 	switch {
 	case errors.Is(err, results.ErrNotFound):
 		nv.Note = fmt.Sprintf("Its weights were not kept (%v).", err)
-		return nv, nil
+		return nv, nil, nil
 	case err != nil:
-		return nil, err
-	}
-	if err := predictions(ctx, nv, sw, spec, t, m); err != nil {
-		nv.Note = fmt.Sprintf("No confusion matrix or misclassified images: %v.", err)
+		return nil, nil, err
 	}
 	for _, t := range m.Tensors {
 		if t.Name != "W1" {
@@ -131,11 +156,11 @@ func netView(ctx context.Context, st *results.Store, sw *results.Sweep, spec *se
 		}
 		w, err := tensorFloats(t)
 		if err != nil {
-			return nil, fmt.Errorf("trial %d: %w", n, err)
+			return nil, nil, fmt.Errorf("trial %d: %w", n, err)
 		}
 		nv.W1, nv.D, nv.H = w, t.Shape[0], t.Shape[1]
 	}
-	return nv, nil
+	return nv, m, nil
 }
 
 // tensorFloats decodes a kept 2-D tensor's little-endian values.

@@ -25,8 +25,13 @@ func plotArea(w, h float64) (x0, x1, yBottom, yTop float64) {
 
 // metricAxis is the y axis of the sweep's metric.
 func (s *study) metricAxis(bottom, top float64) axis {
+	return s.yAxis().at(bottom, top)
+}
+
+// yAxis is the sweep's metric's axis, before it is placed.
+func (s *study) yAxis() axis {
 	lo, hi := s.yRange()
-	return newNumAxis(linear, lo, hi, 0.05).at(bottom, top)
+	return newNumAxis(linear, lo, hi, 0.05)
 }
 
 // plotY is the pixel of metric value y, and whether it is off the axis
@@ -41,40 +46,56 @@ func plotY(a axis, y float64) (float64, bool) {
 	return a.pos(y), !a.contains(y)
 }
 
-// history is the optimization history: each trial's metric in start
-// order, and the best so far.
-func (s *study) history() figure {
+// historyData is the optimization history in data units.
+type historyData struct {
+	order []int       // ranked indexes of the trials that started, in start order
+	pts   []int       // those with a metric, in start order
+	pos   map[int]int // ranked index -> start position, 1-based
+	steps []XY        // the corners of the best-so-far step line, over the trials trained to their end
+	x     axis        // the start positions
+}
+
+func (s *study) historyData() historyData {
 	order := s.startOrder()
-	var pts []int
-	for _, i := range order {
+	h := historyData{order: order, pos: map[int]int{}, x: newNumAxis(linear, 1, float64(max(len(order), 1)), 0.02)}
+	for k, i := range order {
+		h.pos[i] = k + 1
 		if report.HasMetrics(&s.ranked[i]) {
-			pts = append(pts, i)
+			h.pts = append(h.pts, i)
 		}
 	}
-	c := newCanvas("history", chartW, chartH, "optimization history")
-	x0, x1, yb, yt := plotArea(chartW, chartH)
-	xa := newNumAxis(linear, 1, float64(max(len(order), 1)), 0.02).at(x0, x1)
-	ya := s.metricAxis(yb, yt)
-	c.frame(xa, ya, "trials in the order they started (n-th started)", s.metric)
-	pos := map[int]int{} // ranked index -> start position, 1-based
-	for k, i := range order {
-		pos[i] = k + 1
-	}
-	// The best so far, over the trials trained to their end.
-	var bx, by []float64
 	cur := math.NaN()
 	for k, i := range order {
 		t := &s.ranked[i]
 		if t.Status == results.Done && finite(s.y[i]) && (math.IsNaN(cur) || better(s.y[i], cur, s.maximize)) {
 			if !math.IsNaN(cur) {
-				bx, by = append(bx, xa.pos(float64(k+1))), append(by, ya.pos(cur))
+				h.steps = append(h.steps, XY{float64(k + 1), cur})
 			}
 			cur = s.y[i]
-			bx, by = append(bx, xa.pos(float64(k+1))), append(by, ya.pos(cur))
+			h.steps = append(h.steps, XY{float64(k + 1), cur})
 		}
 	}
-	if len(bx) > 0 {
-		bx, by = append(bx, xa.pos(float64(len(order)))), append(by, by[len(by)-1])
+	if n := len(h.steps); n > 0 {
+		h.steps = append(h.steps, XY{float64(len(order)), h.steps[n-1].Y})
+	}
+	return h
+}
+
+// history is the optimization history: each trial's metric in start
+// order, and the best so far.
+func (s *study) history() figure {
+	hd := s.historyData()
+	order, pts, pos := hd.order, hd.pts, hd.pos
+	c := newCanvas("history", chartW, chartH, "optimization history")
+	x0, x1, yb, yt := plotArea(chartW, chartH)
+	xa := hd.x.at(x0, x1)
+	ya := s.metricAxis(yb, yt)
+	c.frame(xa, ya, historyXTitle, s.metric)
+	if len(hd.steps) > 0 {
+		bx, by := make([]float64, len(hd.steps)), make([]float64, len(hd.steps))
+		for k, st := range hd.steps {
+			bx[k], by[k] = xa.pos(st.X), ya.pos(st.Y)
+		}
 		c.path(bx, by, "best-so-far", "")
 	}
 	titles := len(pts) <= MaxPoints
@@ -113,6 +134,18 @@ func jitter(n int) float64 {
 	return (float64(h>>8)/float64(1<<24) - 0.5) * 0.5
 }
 
+// slicePoints are the indexes (into ranked) of the trials a slice plot
+// of p draws: those with a metric and a value of p.
+func (s *study) slicePoints(p *param) []int {
+	var pts []int
+	for i := range s.ranked {
+		if report.HasMetrics(&s.ranked[i]) && !math.IsNaN(p.x[i]) {
+			pts = append(pts, i)
+		}
+	}
+	return pts
+}
+
 // slices returns one slice plot per searched parameter.
 func (s *study) slices() []figure {
 	var out []figure
@@ -133,13 +166,8 @@ func (s *study) slice(p *param) figure {
 		extra = 36
 		ya = s.metricAxis(yb-extra, yt)
 	}
-	c.frame(xa, ya, p.name+" ("+p.scaleName()+")", s.metric)
-	var pts []int
-	for i := range s.ranked {
-		if report.HasMetrics(&s.ranked[i]) && !math.IsNaN(p.x[i]) {
-			pts = append(pts, i)
-		}
-	}
+	c.frame(xa, ya, p.title(), s.metric)
+	pts := s.slicePoints(p)
 	xOf := func(i int) float64 {
 		if xa.kind == categorical {
 			band := (xa.p1 - xa.p0) / float64(max(len(xa.cats), 1))
@@ -314,7 +342,7 @@ func (s *study) contour(px, py *param) figure {
 			c.rect(x0+float64(gx)*cw, yb-float64(gy+1)*ch, cw+0.3, ch+0.3, "cell", viridis(s.goodness(best[gx][gy], lo, hi)), title)
 		}
 	}
-	c.frame(xa, ya, px.name+" ("+px.scaleName()+")", py.name+" ("+py.scaleName()+")")
+	c.frame(xa, ya, px.title(), py.title())
 	bestLo, bestHi := report.Metric(lo), report.Metric(hi)
 	if !s.maximize {
 		bestLo, bestHi = bestHi, bestLo

@@ -11,17 +11,17 @@ import (
 	"github.com/sweep-dev/sweep/results"
 )
 
-// parallel is the parallel-coordinates plot: an axis per parameter and
-// one for the metric, a line per trial coloured by its metric.
-func (s *study) parallel() figure {
-	var lines []int // ranked indexes, best first
+// parallelLines returns the indexes (into ranked) of the trials with a
+// metric, best first, and those of them the parallel coordinates draw:
+// all of them up to MaxPoints; above, the best MaxPoints/4, an even
+// sample of the others and the best trial, which note says.
+func (s *study) parallelLines() (lines, shown []int, note string) {
 	for i := range s.ranked {
 		if report.HasMetrics(&s.ranked[i]) {
 			lines = append(lines, i)
 		}
 	}
-	shown := lines
-	cap := ""
+	shown = lines
 	if len(lines) > MaxPoints {
 		const top = MaxPoints / 4
 		shown = slices.Clone(lines[:top])
@@ -33,7 +33,28 @@ func (s *study) parallel() figure {
 		if s.best >= 0 && !slices.Contains(shown, s.best) {
 			shown = append(shown, s.best)
 		}
-		cap = fmt.Sprintf(" Of its %d trials, the best %d and an even sample of %d of the others are drawn.", len(lines), top, n)
+		note = fmt.Sprintf("Of its %d trials, the best %d and an even sample of %d of the others are drawn.", len(lines), top, n)
+	}
+	return lines, shown, note
+}
+
+// parallelAxes are the axes of the parallel coordinates, unplaced: one
+// per parameter, then the metric's.
+func (s *study) parallelAxes() []axis {
+	axes := make([]axis, len(s.params)+1)
+	for j, p := range s.params {
+		axes[j] = p.axis(0.03)
+	}
+	axes[len(s.params)] = s.yAxis()
+	return axes
+}
+
+// parallel is the parallel-coordinates plot: an axis per parameter and
+// one for the metric, a line per trial coloured by its metric.
+func (s *study) parallel() figure {
+	_, shown, cap := s.parallelLines()
+	if cap != "" {
+		cap = " " + cap
 	}
 	naxes := len(s.params) + 1
 	w := math.Max(chartW, 150*float64(naxes)+marginR)
@@ -41,15 +62,11 @@ func (s *study) parallel() figure {
 	c := newCanvas("parallel", w, h, "parallel coordinates")
 	yb, yt := h-40, marginT+24
 	gap := (w - marginR - 2*marginL) / float64(max(naxes-1, 1))
-	axes := make([]axis, naxes)
+	axes := s.parallelAxes()
 	xs := make([]float64, naxes)
 	for j := range naxes {
 		xs[j] = marginL + float64(j)*gap
-		if j < len(s.params) {
-			axes[j] = s.params[j].axis(0.03).at(yb, yt)
-		} else {
-			axes[j] = s.metricAxis(yb, yt)
-		}
+		axes[j] = axes[j].at(yb, yt)
 	}
 	lo, hi := s.yRange()
 	// Worst first, so that the best lines are on top.
@@ -127,27 +144,7 @@ func invPos(a axis, p float64) float64 {
 
 // importanceChart draws imp's shares as horizontal bars, largest first.
 func (s *study) importanceChart(imp importance) figure {
-	type bar struct {
-		name  string
-		share float64
-		class string
-	}
-	var bars []bar
-	for j, n := range imp.names {
-		bars = append(bars, bar{n, imp.share[j], "imp"})
-	}
-	slices.SortStableFunc(bars, func(a, b bar) int {
-		switch {
-		case a.share > b.share:
-			return -1
-		case a.share < b.share:
-			return 1
-		}
-		return 0
-	})
-	if imp.rest > 0 {
-		bars = append(bars, bar{"interactions (rest)", imp.rest, "imp rest"})
-	}
+	bars := imp.bars()
 	const w = chartW
 	h := marginT + 28*float64(len(bars)) + 60
 	c := newCanvas("importance", w, h, "parameter importance")
@@ -162,15 +159,15 @@ func (s *study) importanceChart(imp importance) figure {
 	}
 	for k, b := range bars {
 		y := marginT + 6 + 28*float64(k)
-		col := okabeIto[0]
-		if b.class != "imp" {
-			col = "#999999"
+		col, class := okabeIto[0], "imp"
+		if b.Rest {
+			col, class = "#999999", "imp rest"
 		}
-		c.rect(x0, y, xa.pos(b.share)-x0, 18, b.class, col, fmt.Sprintf("%s: %.1f%%", b.name, 100*b.share))
-		c.text(x0-8, y+14, "end", "tl", b.name)
-		c.text(xa.pos(b.share)+6, y+14, "start", "tl", fmt.Sprintf("%.1f%%", 100*b.share))
+		c.rect(x0, y, xa.pos(b.Share)-x0, 18, class, col, fmt.Sprintf("%s: %.1f%%", b.Name, 100*b.Share))
+		c.text(x0-8, y+14, "end", "tl", b.Name)
+		c.text(xa.pos(b.Share)+6, y+14, "start", "tl", fmt.Sprintf("%.1f%%", 100*b.Share))
 	}
-	c.text((x0+x1)/2, yb+36, "middle", "at", "share of importance (fraction, sums to 1)")
+	c.text((x0+x1)/2, yb+36, "middle", "at", importanceXTitle)
 	return figure{ID: "importance", SVG: c.done(), Caption: "Method: " + imp.method + "."}
 }
 
@@ -225,11 +222,12 @@ func (s *study) epochsPerIteration() float64 {
 	return 0
 }
 
-// curves are the learning curves: training loss, and validation and
-// training accuracy, per epoch; the topK trials in colour, the others with
-// histories faint.
-func (s *study) curves() ([]figure, string) {
-	var top, faint []int
+// curveSets returns the indexes (into ranked) of the trials whose
+// learning curves are drawn: the topK best with a history and a metric,
+// in colour, and the others with a history, faint (an even sample of
+// MaxFaintCurves of them when there are more); note says what the faint
+// ones are, or which trials have no history.
+func (s *study) curveSets() (top, faint []int, note string) {
 	for i := range s.ranked {
 		if len(s.in.Histories[s.ranked[i].Number]) == 0 {
 			continue
@@ -240,10 +238,6 @@ func (s *study) curves() ([]figure, string) {
 			faint = append(faint, i)
 		}
 	}
-	if len(top)+len(faint) == 0 {
-		return nil, "No trial has a recorded history yet."
-	}
-	note := ""
 	if len(faint) > MaxFaintCurves {
 		all := len(faint)
 		sample := make([]int, 0, MaxFaintCurves)
@@ -251,16 +245,33 @@ func (s *study) curves() ([]figure, string) {
 			sample = append(sample, faint[k*all/MaxFaintCurves])
 		}
 		faint = sample
-		note = fmt.Sprintf(" %d other trials' curves are drawn faintly, an even sample over the ranking.", MaxFaintCurves)
+		note = fmt.Sprintf("%d other trials' curves are drawn faintly, an even sample over the ranking.", MaxFaintCurves)
 	} else if len(faint) > 0 {
-		note = fmt.Sprintf(" The other %d trials with a history are drawn faintly.", len(faint))
+		note = fmt.Sprintf("The other %d trials with a history are drawn faintly.", len(faint))
 	}
 	if missing := len(s.ranked) - len(top) - len(faint); missing > 0 && note == "" {
-		note = fmt.Sprintf(" %d trial%s have no history here.", missing, plural(missing))
+		note = fmt.Sprintf("%d trial%s have no history here.", missing, plural(missing))
+	}
+	return top, faint, note
+}
+
+// noHistory is said when no trial has a history to draw.
+const noHistory = "No trial has a recorded history yet."
+
+// curves are the learning curves: training loss, and validation and
+// training accuracy, per epoch; the topK trials in colour, the others with
+// histories faint.
+func (s *study) curves() ([]figure, string) {
+	top, faint, note := s.curveSets()
+	if len(top)+len(faint) == 0 {
+		return nil, noHistory
+	}
+	if note != "" {
+		note = " " + note
 	}
 	rs := s.rungs()
-	lossFig := s.curveChart("curves-loss", "training loss", top, faint, rs, func(e results.Epoch) []float64 { return []float64{e.Loss} }, false)
-	accFig := s.curveChart("curves-acc", "accuracy", top, faint, rs, func(e results.Epoch) []float64 { return []float64{e.ValAcc, e.TrainAcc} }, true)
+	lossFig := s.curveChart("curves-loss", top, faint, rs, false)
+	accFig := s.curveChart("curves-acc", top, faint, rs, true)
 	var nums []string
 	for _, i := range top {
 		nums = append(nums, strconv.Itoa(s.ranked[i].Number))
@@ -277,9 +288,28 @@ func (s *study) curves() ([]figure, string) {
 	return []figure{lossFig, accFig}, ""
 }
 
-func (s *study) curveChart(id, what string, top, faint []int, rs []rung, vals func(results.Epoch) []float64, acc bool) figure {
-	c := newCanvas(id, chartW, chartH, what+" per epoch")
-	x0, x1, yb, yt := plotArea(chartW, chartH)
+// curveValues are the values a learning-curve chart draws of an epoch:
+// the training loss, or the validation and training accuracies.
+func curveValues(acc bool) func(results.Epoch) []float64 {
+	if acc {
+		return func(e results.Epoch) []float64 { return []float64{e.ValAcc, e.TrainAcc} }
+	}
+	return func(e results.Epoch) []float64 { return []float64{e.Loss} }
+}
+
+// curveTitle is the y title of a learning-curve chart.
+func curveTitle(acc bool) string {
+	if acc {
+		return "accuracy"
+	}
+	return "training loss"
+}
+
+// curveAxes are the axes of a learning-curve chart, unplaced: the epochs
+// of every curve drawn, and the span of the top curves' values (the
+// faint ones' when there are no top ones), accuracies within [0, 1].
+func (s *study) curveAxes(top, faint []int, acc bool) (xa, ya axis) {
+	vals := curveValues(acc)
 	maxEp := 0.0
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, i := range append(slices.Clone(top), faint...) {
@@ -305,8 +335,15 @@ func (s *study) curveChart(id, what string, top, faint []int, rs []rung, vals fu
 	} else if lo > hi {
 		lo, hi = 0, 1
 	}
-	xa := newNumAxis(linear, 0, math.Max(maxEp, 1), 0.02).at(x0, x1)
-	ya := newNumAxis(linear, lo, hi, 0.05).at(yb, yt)
+	return newNumAxis(linear, 0, math.Max(maxEp, 1), 0.02), newNumAxis(linear, lo, hi, 0.05)
+}
+
+func (s *study) curveChart(id string, top, faint []int, rs []rung, acc bool) figure {
+	what, vals := curveTitle(acc), curveValues(acc)
+	c := newCanvas(id, chartW, chartH, what+" per epoch")
+	x0, x1, yb, yt := plotArea(chartW, chartH)
+	xa, ya := s.curveAxes(top, faint, acc)
+	xa, ya = xa.at(x0, x1), ya.at(yb, yt)
 	c.frame(xa, ya, "epoch", what)
 	for k, r := range rs {
 		x := xa.pos(r.epochs)

@@ -2,7 +2,9 @@ package html
 
 import (
 	"fmt"
+	"image/color"
 	"math"
+	"strconv"
 
 	"github.com/sweep-dev/sweep/results"
 )
@@ -36,11 +38,48 @@ func viridis(t float64) string {
 	if !finite(t) {
 		return "#bbbbbb"
 	}
+	c := Viridis(t)
+	return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B)
+}
+
+// Viridis is the colour of t in [0, 1] (clamped) on the viridis map,
+// grey when t is not finite: the report's colour scale (bright is good).
+func Viridis(t float64) color.RGBA {
+	if !finite(t) {
+		return hexColour("#bbbbbb")
+	}
 	t = math.Min(math.Max(t, 0), 1) * float64(len(viridisStops)-1)
 	i := min(int(t), len(viridisStops)-2)
 	u := t - float64(i)
 	a, b := viridisStops[i], viridisStops[i+1]
-	return fmt.Sprintf("#%02x%02x%02x", int(a[0]+u*(b[0]-a[0])+0.5), int(a[1]+u*(b[1]-a[1])+0.5), int(a[2]+u*(b[2]-a[2])+0.5))
+	return color.RGBA{uint8(int(a[0] + u*(b[0]-a[0]) + 0.5)), uint8(int(a[1] + u*(b[1]-a[1]) + 0.5)), uint8(int(a[2] + u*(b[2]-a[2]) + 0.5)), 255}
+}
+
+// OkabeIto is the k-th colour of the Okabe–Ito palette, cycling: the
+// colour of the k-th best trial's learning curves.
+func OkabeIto(k int) color.RGBA { return hexColour(okabeIto[k%len(okabeIto)]) }
+
+// StatusColour is the colour of the marks of trials of status st.
+func StatusColour(st results.Status) color.RGBA { return hexColour(statusColour[st]) }
+
+// Filled reports whether a trial of status st is drawn as a filled
+// mark: trained to its end (done, diverged) or failed; the others
+// (stopped at a rung, running, ...) are hollow.
+func Filled(st results.Status) bool {
+	switch st {
+	case results.Done, results.Diverged, results.Failed:
+		return true
+	}
+	return false
+}
+
+// hexColour parses a "#rrggbb" colour of this file.
+func hexColour(s string) color.RGBA {
+	v, err := strconv.ParseUint(s[1:], 16, 32)
+	if err != nil || len(s) != 7 {
+		panic("html: bad colour " + s) // the colours are this file's constants
+	}
+	return color.RGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}
 }
 
 // colourBar draws a vertical viridis legend at (x, y), h tall, labelled

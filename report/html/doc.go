@@ -27,5 +27,17 @@
 // curves draw the TopK trials in full and the other histories the caller
 // gives (HistoryWanted picks them) faintly.
 //
-// Write is safe for concurrent use with distinct or shared Inputs.
+// # Figure data
+//
+// Figures (data.go) exports what each figure shows, in data units and
+// free of drawing: the history with its best-so-far line, slice points on
+// log, linear or categorical axes, the parallel coordinates' axes and
+// lines, the top trials' curves and rungs, the importance estimate, the
+// timeline's lanes, the weight tiles and the confusion matrix. The report
+// draws from the same functions; report/plot draws them as PNG, SVG or
+// PDF. A Figures keeps its Input: the Input must not change while it is
+// used.
+//
+// Write is safe for concurrent use with distinct or shared Inputs, and so
+// are the methods of a Figures.
 package html

@@ -12,6 +12,7 @@ import (
 // importance is the parameters' importance and how it was estimated.
 type importance struct {
 	method string    // one line: which estimator, on which trials
+	short  string    // the estimator, in a few words
 	names  []string  // the parameters, in the spec's order
 	share  []float64 // each one's share, summing to 1 with rest (when the method has one)
 	rest   float64   // grid ANOVA: the variance no main effect explains (interactions)
@@ -25,6 +26,28 @@ type anovaRow struct {
 	levels int
 	ss     float64 // sum of squares of its marginal means about the grand mean, weighted by counts
 	share  float64 // ss / total
+}
+
+// bars are imp's shares, largest first, then the interactions' (a grid
+// ANOVA's rest) when there is one.
+func (imp importance) bars() []Bar {
+	var bars []Bar
+	for j, n := range imp.names {
+		bars = append(bars, Bar{Name: n, Share: imp.share[j]})
+	}
+	slices.SortStableFunc(bars, func(a, b Bar) int {
+		switch {
+		case a.Share > b.Share:
+			return -1
+		case a.Share < b.Share:
+			return 1
+		}
+		return 0
+	})
+	if imp.rest > 0 {
+		bars = append(bars, Bar{Name: "interactions (rest)", Share: imp.rest, Rest: true})
+	}
+	return bars
 }
 
 // scored returns the indexes (into ranked) of the trials importance is
@@ -144,8 +167,10 @@ func (s *study) gridANOVA(imp importance, idx []int) importance {
 		imp.rest = math.Max(0, 1-explained)
 	}
 	if full {
+		imp.short = "exact main-effect ANOVA of the full grid"
 		imp.method = fmt.Sprintf("exact main-effect ANOVA of the full grid (%d cells): each parameter's share of the variance of %s is the variance of its marginal means; the rest is interactions", cells, s.metric)
 	} else {
+		imp.short = "main-effect ANOVA of an incomplete grid (approximate)"
 		imp.method = fmt.Sprintf("main-effect ANOVA of an incomplete grid (%d of %d cells have a final %s): the marginal means of an unbalanced design are not orthogonal, so the shares are approximate", len(idx), cells, s.metric)
 		imp.rest = 0
 	}
@@ -209,6 +234,7 @@ func (s *study) pedANOVA(imp importance, idx []int) importance {
 			imp.share[j] = 1 / float64(len(imp.share))
 		}
 	}
+	imp.short = "PED-ANOVA"
 	imp.method = fmt.Sprintf("PED-ANOVA (as optuna-dashboard): how much each parameter's distribution among the top %d of %d trials (the best 10%% by %s, at least 2) departs from its distribution among all of them", len(top), len(idx), s.metric)
 	if len(top) == len(idx) {
 		imp.note = "every trial is in the top: the estimate gives every parameter the same share"

@@ -33,10 +33,9 @@ func (c *canvas) mark(x, y float64, t *results.Trial, best, off bool, title stri
 		class += " offscale"
 	}
 	c.printf(`<circle class="`, class, `" data-trial="`, strconv.Itoa(t.Number), `" cx="`, f(x), `" cy="`, f(y), `" r="3.5"`)
-	switch t.Status {
-	case results.Done, results.Diverged, results.Failed:
+	if Filled(t.Status) {
 		c.printf(` fill="`, col, `" stroke="`, col, `"`)
-	default:
+	} else {
 		c.printf(` fill="white" stroke="`, col, `" stroke-width="1.6"`)
 	}
 	if title == "" {
@@ -93,10 +92,9 @@ func (c *canvas) legend(x, y float64, items []legendItem) {
 			t := results.Trial{Status: results.Status(it.class)}
 			c.printf(`<g class="legend-mark">`)
 			col := statusColour[t.Status]
-			switch t.Status {
-			case results.Done, results.Diverged, results.Failed:
+			if Filled(t.Status) {
 				c.printf(`<circle cx="`, f(x+6), `" cy="`, f(yy-4), `" r="3.5" fill="`, col, `"/>`)
-			default:
+			} else {
 				c.printf(`<circle cx="`, f(x+6), `" cy="`, f(yy-4), `" r="3.5" fill="white" stroke="`, col, `" stroke-width="1.6"/>`)
 			}
 			if t.Status == results.Diverged {

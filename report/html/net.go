@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"math"
 	"strconv"
+	"sync"
 )
 
 // tile is an image drawn as an inline PNG.
@@ -39,10 +40,35 @@ func imageShape(shape []int, d int) (c, h, w int, isImage bool) {
 	return 1, side, side, false
 }
 
-// pngTile renders values (one image: channel-major C×H×W, or fewer values
-// than the tile, padded) normalised to their own min–max, as the
-// coursework's visualize_grid does, and returns a data: URI.
+// tileBuffers lets the PNG encoder of the weight tiles reuse its zlib
+// writer and buffers: a new one per tile made a page's tiles most of its
+// render time. The bytes written are the same.
+var tileBuffers = &tilePool{}
+
+type tilePool struct{ p sync.Pool }
+
+func (t *tilePool) Get() *png.EncoderBuffer {
+	b, _ := t.p.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (t *tilePool) Put(b *png.EncoderBuffer) { t.p.Put(b) }
+
+// pngTile renders values as tileImage does and returns a data: URI.
 func pngTile(vals []float32, c, h, w int) template.URL {
+	img := tileImage(vals, c, h, w)
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: tileBuffers}
+	if err := enc.Encode(&buf, img); err != nil {
+		panic(err) // encoding to memory does not fail
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
+}
+
+// tileImage renders values (one image: channel-major C×H×W, or fewer
+// values than the tile, padded) normalised to their own min–max, as the
+// coursework's visualize_grid does: grey for one channel, RGB for three.
+func tileImage(vals []float32, c, h, w int) image.Image {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range vals {
 		if x := float64(v); finite(x) {
@@ -77,12 +103,7 @@ func pngTile(vals []float32, c, h, w int) template.URL {
 		}
 		img = m
 	}
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, img); err != nil {
-		panic(err) // encoding to memory does not fail
-	}
-	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
+	return img
 }
 
 // netSection is the best net's view, ready for the page.
@@ -106,17 +127,14 @@ func (s *study) netSection() *netSection {
 	ns := &netSection{Trial: n.Trial, Note: n.Note}
 	d := n.D
 	switch {
-	case len(n.W1) == 0 || n.D*n.H != len(n.W1) || n.H == 0:
+	case !n.hasWeights():
 		ns.Missing = append(ns.Missing, "the first layer's weights (not kept for this trial)")
 	default:
 		c, h, w, isImage := imageShape(n.Shape, d)
 		zoom := max(1, 56/max(h, w))
 		col := make([]float32, d)
 		for j := range n.H {
-			for i := range d {
-				col[i] = n.W1[i*n.H+j]
-			}
-			ns.Tiles = append(ns.Tiles, tile{Src: pngTile(col, c, h, w), W: w * zoom, H: h * zoom, Index: j, Title: "hidden unit " + strconv.Itoa(j+1)})
+			ns.Tiles = append(ns.Tiles, tile{Src: pngTile(n.unit(j, col), c, h, w), W: w * zoom, H: h * zoom, Index: j, Title: "hidden unit " + strconv.Itoa(j+1)})
 		}
 		kind := "grey"
 		if c == 3 {
@@ -147,11 +165,39 @@ func (s *study) netSection() *netSection {
 	return ns
 }
 
+// hasWeights reports whether n holds its first layer's weights.
+func (n *NetView) hasWeights() bool { return len(n.W1) > 0 && n.D*n.H == len(n.W1) && n.H > 0 }
+
+// unit returns hidden unit j's input weights (column j of W1) in col,
+// which has room for D of them.
+func (n *NetView) unit(j int, col []float32) []float32 {
+	for i := range n.D {
+		col[i] = n.W1[i*n.H+j]
+	}
+	return col
+}
+
 func className(classes []string, k int) string {
 	if k >= 0 && k < len(classes) {
 		return classes[k]
 	}
 	return "class " + strconv.Itoa(k)
+}
+
+// rowShares are the counts of a row of a confusion matrix as fractions
+// of the row's total (zeros for an empty row).
+func rowShares(row []int) []float64 {
+	total := 0
+	for _, v := range row {
+		total += v
+	}
+	out := make([]float64, len(row))
+	for j, v := range row {
+		if total > 0 {
+			out[j] = float64(v) / float64(total)
+		}
+	}
+	return out
 }
 
 // confusion draws a confusion matrix: rows true labels, columns predicted,
@@ -164,15 +210,9 @@ func confusion(m [][]int, classes []string) template.HTML {
 	h := top + cell*float64(k) + 100
 	c := newCanvas("confusion", w, h, "confusion matrix on the validation set")
 	for i, row := range m {
-		total := 0
-		for _, v := range row {
-			total += v
-		}
+		shares := rowShares(row)
 		for j, v := range row {
-			t := 0.0
-			if total > 0 {
-				t = float64(v) / float64(total)
-			}
+			t := shares[j]
 			x, y := left+float64(j)*cell, top+float64(i)*cell
 			c.rect(x, y, cell, cell, "cm", viridis(t), fmt.Sprintf("true %s, predicted %s: %d (%.0f%% of the row)", className(classes, i), className(classes, j), v, 100*t))
 			class := "cmv"
@@ -187,8 +227,8 @@ func confusion(m [][]int, classes []string) template.HTML {
 		x := left + float64(j)*cell + cell/2
 		c.printf(`<text transform="translate(`, f(x-3), ",", f(top+cell*float64(k)+8), `) rotate(45)" class="tl">`, esc(className(classes, j)), "</text>")
 	}
-	c.text(left+cell*float64(k)/2, h-8, "middle", "at", "predicted label")
-	c.vtext(16, top+cell*float64(k)/2, "at", "true label")
+	c.text(left+cell*float64(k)/2, h-8, "middle", "at", predictedTitle)
+	c.vtext(16, top+cell*float64(k)/2, "at", trueTitle)
 	c.colourBar(left+cell*float64(k)+30, top+30, 160, "0", "1", "fraction of the row")
 	return c.done()
 }

@@ -43,6 +43,9 @@ func (p *param) axis(pad float64) axis {
 	return newNumAxis(p.kind, p.lo, p.hi, pad)
 }
 
+// title is the title of p's axis: its name and scale.
+func (p *param) title() string { return p.name + " (" + p.scaleName() + ")" }
+
 func (p *param) scaleName() string {
 	switch p.kind {
 	case logScale:

@@ -205,21 +205,31 @@ func (a axis) contains(v float64) bool {
 	return v >= a.lo-1e-12 && v <= a.hi+1e-12
 }
 
-// tick is a labelled position on an axis.
+// tick is a labelled position on an axis, in pixels.
 type tick struct {
 	pos   float64
 	label string
 }
 
-// ticks returns the axis' labelled ticks: categories, decades on a log
-// axis (1, 2, 5 within them when it spans less than two), round numbers
-// on a linear one.
+// ticks returns the axis' labelled ticks at their pixels.
 func (a axis) ticks() []tick {
-	var out []tick
+	vs := a.tickValues()
+	out := make([]tick, 0, len(vs))
+	for _, t := range vs {
+		out = append(out, tick{a.pos(t.Value), t.Label})
+	}
+	return out
+}
+
+// tickValues returns the axis' labelled ticks, in data units:
+// categories, decades on a log axis (1, 2, 5 within them when it spans
+// less than two), round numbers on a linear one.
+func (a axis) tickValues() []Tick {
+	var out []Tick
 	switch a.kind {
 	case categorical:
 		for i, c := range a.cats {
-			out = append(out, tick{a.pos(float64(i)), c})
+			out = append(out, Tick{float64(i), c})
 		}
 		return out
 	case logScale:
@@ -232,7 +242,7 @@ func (a axis) ticks() []tick {
 			for _, m := range mults {
 				v := m * math.Pow(10, e)
 				if lv := math.Log10(v); lv >= a.lo-1e-9 && lv <= a.hi+1e-9 {
-					out = append(out, tick{a.pos(v), report.Human(v)})
+					out = append(out, Tick{v, report.Human(v)})
 				}
 			}
 		}
@@ -244,7 +254,7 @@ func (a axis) ticks() []tick {
 		if math.Abs(r) < step*1e-9 {
 			r = 0
 		}
-		out = append(out, tick{a.pos(r), report.Human(r)})
+		out = append(out, Tick{r, report.Human(r)})
 	}
 	return out
 }

@@ -62,12 +62,23 @@ func (s *study) spans() ([]span, int) {
 	return out, len(free)
 }
 
-// timeline draws each trial that started as a bar from its first claim
-// to its end, one lane per concurrent trial.
-func (s *study) timeline() (figure, bool) {
+// timelineData is the timeline in data units: the spans on their lanes,
+// the time they take from the first start (total seconds), and the unit
+// to show it in (div seconds each).
+type timelineData struct {
+	spans []span
+	lanes int
+	t0    time.Time
+	total float64
+	unit  string
+	div   float64
+}
+
+// timelineData lays out the trials that started; ok is false if none did.
+func (s *study) timelineData() (td timelineData, ok bool) {
 	sps, lanes := s.spans()
 	if len(sps) == 0 {
-		return figure{}, false
+		return td, false
 	}
 	t0, t1 := sps[0].start, sps[0].end
 	for _, sp := range sps {
@@ -83,6 +94,30 @@ func (s *study) timeline() (figure, bool) {
 	case total > 120:
 		unit, div = "min", 60
 	}
+	return timelineData{spans: sps, lanes: lanes, t0: t0, total: total, unit: unit, div: div}, true
+}
+
+// xTitle is the title of the timeline's time axis.
+func (td timelineData) xTitle() string {
+	return fmt.Sprintf("time since the first trial started (%s), %s", td.unit, report.Stamp(td.t0))
+}
+
+// axis is the timeline's time axis, unplaced.
+func (td timelineData) axis() axis {
+	return newNumAxis(linear, 0, math.Max(td.total/td.div, 1e-3), 0.01)
+}
+
+// laneTitle is the title of the timeline's lanes.
+func laneTitle(lanes int) string { return fmt.Sprintf("lane (%d)", lanes) }
+
+// timeline draws each trial that started as a bar from its first claim
+// to its end, one lane per concurrent trial.
+func (s *study) timeline() (figure, bool) {
+	td, ok := s.timelineData()
+	if !ok {
+		return figure{}, false
+	}
+	sps, lanes, t0, div := td.spans, td.lanes, td.t0, td.div
 	laneH := math.Min(math.Max(320/float64(lanes), 2), 22)
 	present := map[results.Status]bool{}
 	for _, sp := range sps {
@@ -100,15 +135,15 @@ func (s *study) timeline() (figure, bool) {
 	c := newCanvas("timeline", chartW, h, "timeline of trials")
 	x0, x1 := marginL, chartW-marginR
 	yt, yb := marginT, marginT+laneH*float64(lanes)
-	xa := newNumAxis(linear, 0, math.Max(total/div, 1e-3), 0.01).at(x0, x1)
+	xa := td.axis().at(x0, x1)
 	c.rect(x0, yt, x1-x0, yb-yt, "plot", "", "")
 	for _, t := range xa.ticks() {
 		c.line(t.pos, yt, t.pos, yb, "grid")
 		c.line(t.pos, yb, t.pos, yb+4, "tick")
 		c.text(t.pos, yb+16, "middle", "tl", t.label)
 	}
-	c.text((x0+x1)/2, yb+34, "middle", "at", fmt.Sprintf("time since the first trial started (%s), %s", unit, report.Stamp(t0)))
-	c.vtext(x0-30, (yt+yb)/2, "at", fmt.Sprintf("lane (%d)", lanes))
+	c.text((x0+x1)/2, yb+34, "middle", "at", td.xTitle())
+	c.vtext(x0-30, (yt+yb)/2, "at", laneTitle(lanes))
 	titles := len(sps) <= MaxPoints
 	resumed := 0
 	for _, sp := range sps {

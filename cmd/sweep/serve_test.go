@@ -130,9 +130,6 @@ func comparableBoard(t *testing.T, db string) []map[string]any {
 // best net's confusion matrix (left out while it ran). It logs each route's latency, p50
 // and p99, under the run, and the run's time with and without the server.
 func TestServeWhileRunning(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs two sweeps of a few seconds")
-	}
 	spec := writeSpec(t, serveSpec)
 	dir := t.TempDir()
 	refDB, db := filepath.Join(dir, "ref.db"), filepath.Join(dir, "served.db")

@@ -107,8 +107,8 @@ func keptNet[T nn.Float](cfg search.Config, m *results.Model, ds *data.Dataset, 
 		return nil, nn.Data{}, err
 	}
 	copy(net.Params(), params)
-	d, err := nnData(s, ds, cfg.Preprocess)
-	return net, d, err
+	scale, shift, err := inputTransform(ds, cfg.Preprocess)
+	return net, nnData(s, scale, shift), err
 }
 
 // ValidationPredictions returns the classes that trial t's kept model

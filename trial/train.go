@@ -30,32 +30,35 @@ func NNConfig(c search.Config, seed uint64, classes int) nn.Config {
 }
 
 // nnData views a split as the trainer's data, without copying, with the
-// trial's input preprocessing as the data's transform. The data set holds
-// its pixels with the training mean image subtracted (the coursework's
-// preprocessing, "mean_image"); "standardize" divides that by the training
+// transform that inputTransform made for the trial's preprocessing.
+func nnData(s data.Split, scale, shift []float32) nn.Data {
+	return nn.Data{X: nn.Mat[float32]{Rows: s.N, Cols: s.D, Data: s.X}, Y: s.Y, Scale: scale, Shift: shift}
+}
+
+// inputTransform is the per-feature transform of a trial's input
+// preprocessing, the same for every split. The data set holds its pixels
+// with the training mean image subtracted (the coursework's preprocessing,
+// "mean_image": no transform); "standardize" divides that by the training
 // split's per-feature standard deviation (1 where it is 0), "none" adds the
 // mean back.
-func nnData(s data.Split, ds *data.Dataset, preprocess string) (nn.Data, error) {
-	d := nn.Data{X: nn.Mat[float32]{Rows: s.N, Cols: s.D, Data: s.X}, Y: s.Y}
+func inputTransform(ds *data.Dataset, preprocess string) (scale, shift []float32, err error) {
+	d := len(ds.Mean)
 	switch preprocess {
 	case "", "mean_image":
 	case "standardize":
-		if len(ds.Std) != s.D {
-			return d, fmt.Errorf("preprocess %q: the data set has no per-feature standard deviation", preprocess)
+		if len(ds.Std) != d {
+			return nil, nil, fmt.Errorf("preprocess %q: the data set has no per-feature standard deviation", preprocess)
 		}
-		d.Scale = data.StdOrOne(ds.Std)
-		for i, v := range d.Scale {
-			d.Scale[i] = 1 / v
+		scale = data.StdOrOne(ds.Std)
+		for i, v := range scale {
+			scale[i] = 1 / v
 		}
 	case "none":
-		if len(ds.Mean) != s.D {
-			return d, fmt.Errorf("preprocess %q: the data set has no mean image", preprocess)
-		}
-		d.Shift = ds.Mean
+		shift = ds.Mean
 	default:
-		return d, fmt.Errorf("unknown preprocess %q (want mean_image, standardize or none)", preprocess)
+		return nil, nil, fmt.Errorf("unknown preprocess %q (want mean_image, standardize or none)", preprocess)
 	}
-	return d, nil
+	return scale, shift, nil
 }
 
 // Job is one claimed trial to train.
@@ -170,14 +173,11 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 		ck := results.Checkpoint{Epoch: float64(s.Epoch), Iteration: s.Iteration, Data: EncodeSnapshot(s)}
 		return false, j.Save(ctx, ck, hist)
 	}
-	trainData, err := nnData(j.Data.Train, j.Data, cfg.Preprocess)
+	scale, shift, err := inputTransform(j.Data, cfg.Preprocess)
 	if err != nil {
 		return failed(fmt.Errorf("trial %d: %w", j.Trial.Number, err))
 	}
-	valData, err := nnData(j.Data.Val, j.Data, cfg.Preprocess)
-	if err != nil {
-		return failed(fmt.Errorf("trial %d: %w", j.Trial.Number, err))
-	}
+	trainData, valData := nnData(j.Data.Train, scale, shift), nnData(j.Data.Val, scale, shift)
 	r, err := nn.Train[T](ctx, ncfg, trainData, valData, opt)
 	switch {
 	case r != nil && r.Outcome == nn.Cancelled:

@@ -39,6 +39,14 @@ var (
 	// ErrDuplicateKey: ClaimNext was asked to start a trial whose key the
 	// sweep has already.
 	ErrDuplicateKey = errors.New("duplicate trial key")
+	// ErrUnavailable: the database server could not be reached, or its
+	// connection was lost mid-transaction (a restart, a network fault),
+	// and retries with backoff did not get through before the call gave
+	// up. The transaction did not commit. Callers may retry later, as
+	// for ErrLocked.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrExists: Load was given a sweep the store already has.
+	ErrExists = errors.New("sweep exists")
 	// ErrDiskFull: a write failed for lack of room, on the device (ENOSPC)
 	// or under a file size limit (EFBIG: RLIMIT_FSIZE, the file system's
 	// largest file). The transaction was rolled back, so the database is
@@ -85,7 +93,7 @@ type corruption struct{ msg string }
 func (c *corruption) Error() string        { return c.msg }
 func (c *corruption) Is(target error) bool { return target == ErrCorrupt }
 
-// corruptf returns a corruption error described by format and args.
-func corruptf(format string, args ...any) error {
+// Corruptf returns a corruption error described by format and args.
+func Corruptf(format string, args ...any) error {
 	return &corruption{msg: fmt.Sprintf(format, args...)}
 }

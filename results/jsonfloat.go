@@ -145,3 +145,24 @@ func parseEval(b []byte) (e Eval, ok bool) {
 	e.Value = f
 	return e, true
 }
+
+// DecodeTrial decodes the stored JSON record v of trial n of sweep,
+// checking that it names trial n and has a valid status; a failure is a
+// corruption (errors.Is(err, ErrCorrupt)).
+func DecodeTrial(sweep string, n int, v []byte) (*Trial, error) {
+	var t Trial
+	// Decoding without Trial's UnmarshalJSON saves a pass over the record;
+	// only a record with a NaN or infinite metric needs the method.
+	if err := json.Unmarshal(v, (*plainTrial)(&t)); err != nil {
+		if err := json.Unmarshal(v, &t); err != nil {
+			return nil, Corruptf("sweep %q trial %d record: %v", sweep, n, err)
+		}
+	}
+	if t.Number != n {
+		return nil, Corruptf("sweep %q trial %d record says trial %d", sweep, n, t.Number)
+	}
+	if !t.Status.Valid() {
+		return nil, Corruptf("sweep %q trial %d record: status %q is not a status", sweep, n, t.Status)
+	}
+	return &t, nil
+}

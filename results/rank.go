@@ -24,7 +24,7 @@ func Less(a, b *Trial, maximize bool) bool {
 	if at == tierOther {
 		return a.Number < b.Number
 	}
-	return lessMetrics(a.ValAcc, a.ValLoss, a.Number, b.ValAcc, b.ValLoss, b.Number, maximize)
+	return LessMetrics(a.ValAcc, a.ValLoss, a.Number, b.ValAcc, b.ValLoss, b.Number, maximize)
 }
 
 // The tiers of a ranking, in order.
@@ -44,8 +44,8 @@ func rankTier(s Status) int {
 	return tierOther
 }
 
-// lessMetrics is Less for two done trials.
-func lessMetrics(aAcc, aLoss float64, an int, bAcc, bLoss float64, bn int, maximize bool) bool {
+// LessMetrics is Less for two done trials.
+func LessMetrics(aAcc, aLoss float64, an int, bAcc, bLoss float64, bn int, maximize bool) bool {
 	am, bm := aLoss, bLoss
 	if maximize {
 		am, bm = aAcc, bAcc

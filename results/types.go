@@ -61,17 +61,22 @@ type Owner struct {
 	PID   int    `json:"pid"`
 	Start int64  `json:"start"` // process start time, detects pid reuse
 	ID    string `json:"id"`    // random per process; what lease checks compare
+	// Attempt, when not 0, is the attempt of the trial the caller holds
+	// (Trial.Attempts as its claim returned it), presented by a write as a
+	// fencing token (see Store); not stored.
+	Attempt int `json:"-"`
 }
 
 // String formats o as host:pid.
 func (o Owner) String() string { return o.Host + ":" + strconv.Itoa(o.PID) }
 
-// same reports whether a and b are the same process: equal IDs, or, when
+// Same reports whether o and b are the same process: equal IDs, or, when
 // both IDs are empty, equal in every field.
-func (o Owner) same(b Owner) bool {
+func (o Owner) Same(b Owner) bool {
 	if o.ID != "" || b.ID != "" {
 		return o.ID == b.ID
 	}
+	o.Attempt, b.Attempt = 0, 0
 	return o == b
 }
 
@@ -486,7 +491,7 @@ type Filter struct {
 	Status []Status // any of these; empty: all
 }
 
-func (f Filter) match(s Status) bool {
+func (f Filter) Match(s Status) bool {
 	if len(f.Status) == 0 {
 		return true
 	}
@@ -496,4 +501,21 @@ func (f Filter) match(s Status) bool {
 		}
 	}
 	return false
+}
+
+// Held returns nil if t is running under owner's lease (and, when
+// owner.Attempt is not 0, in that attempt), else an error wrapping
+// ErrLeaseLost that says why: the check of every write of a running trial.
+func Held(t *Trial, owner Owner) error {
+	switch {
+	case t.Status != Running:
+		return fmt.Errorf("%w: trial %d is %s", ErrLeaseLost, t.Number, t.Status)
+	case t.Lease == nil:
+		return fmt.Errorf("%w: trial %d has no lease", ErrLeaseLost, t.Number)
+	case !t.Lease.Owner.Same(owner):
+		return fmt.Errorf("%w: trial %d is held by %s (id %s)", ErrLeaseLost, t.Number, t.Lease.Owner, t.Lease.Owner.ID)
+	case owner.Attempt != 0 && owner.Attempt != t.Attempts:
+		return fmt.Errorf("%w: trial %d is in attempt %d, not %d", ErrLeaseLost, t.Number, t.Attempts, owner.Attempt)
+	}
+	return nil
 }

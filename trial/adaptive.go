@@ -15,14 +15,14 @@ import (
 
 // Planner is what an adaptive sweep needs of a store besides Recorder:
 // claims that ask the scheduler inside the claim's transaction, pauses at
-// rungs, and the prunes that end a sweep. *results.Store implements it.
+// rungs, and the prunes that end a sweep. results.Store implements it.
 type Planner interface {
 	ClaimNext(ctx context.Context, sweep string, owner results.Owner, now time.Time, stale func(results.Lease) bool, decide func([]results.Trial) (results.Plan, error)) (*results.Trial, *results.Checkpoint, error)
 	Pause(ctx context.Context, sweep string, trial int, owner results.Owner, now time.Time, ck results.Checkpoint, hist []results.Epoch, eval results.Eval, metrics results.Metrics, duration float64) error
 	Prune(ctx context.Context, sweep string, now time.Time, choose func([]results.Trial) ([]results.Pruning, error)) ([]int, error)
 }
 
-var _ Planner = (*results.Store)(nil)
+var _ Planner = results.Store(nil)
 
 // NewScheduler returns the scheduler of an adaptive spec
 // (search.Search.Adaptive): random search drawing one trial at a time,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 	"github.com/sweep-dev/sweep/search"
 )
 
@@ -121,7 +122,7 @@ func TestPromotionsEqualStraightThrough(t *testing.T) {
 func runASHA(t *testing.T, src string, workers int) []results.Trial {
 	t.Helper()
 	spec, ds := loadSpecData(t, src)
-	st, err := results.Open(filepath.Join(t.TempDir(), "sweep.db"), results.Options{})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "sweep.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 	"github.com/sweep-dev/sweep/search"
 )
 
@@ -32,7 +33,7 @@ func BenchmarkCourseworkGrid(b *testing.B) {
 	var best float64
 	for b.Loop() {
 		dir := b.TempDir()
-		st, err := results.Open(filepath.Join(dir, "grid.db"), results.Options{})
+		st, err := boltstore.Open(filepath.Join(dir, "grid.db"), boltstore.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 )
 
 // holdLock makes another process hold path's lock, as bbolt takes it
@@ -55,7 +56,7 @@ func TestDatabaseHeldByAnotherProcess(t *testing.T) {
 	want := undisturbed.outcomes(t)
 
 	f := newFixture(t, testSpec)
-	st, err := results.Open(f.store.Path(), results.Options{Timeout: 200 * time.Millisecond})
+	st, err := boltstore.Open(f.store.Location(), boltstore.Options{Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestDatabaseHeldByAnotherProcess(t *testing.T) {
 		switch {
 		case e.Kind == EpochDone && e.Trial.Number == 1 && e.Epoch.Epoch == 1:
 			hold.Do(func() {
-				freed <- holdLock(t, filepath.Clean(f.store.Path()))
+				freed <- holdLock(t, filepath.Clean(f.store.Location()))
 				holding.Store(true)
 			})
 		case e.Kind == Retrying && holding.Load():

@@ -18,7 +18,7 @@ import (
 
 // Recorder is what the pool needs of a store: claim trials under a lease,
 // keep the lease alive, checkpoint, and record how each trial ended.
-// *results.Store implements it.
+// results.Store implements it.
 type Recorder interface {
 	Claim(ctx context.Context, sweep string, owner results.Owner, now time.Time, stale func(results.Lease) bool) (*results.Trial, *results.Checkpoint, error)
 	Heartbeat(ctx context.Context, sweep string, trials []int, owner results.Owner, now time.Time) error
@@ -27,7 +27,7 @@ type Recorder interface {
 	Release(ctx context.Context, sweep string, trial int, owner results.Owner, now time.Time, ck *results.Checkpoint, hist []results.Epoch, duration float64) error
 }
 
-var _ Recorder = (*results.Store)(nil)
+var _ Recorder = results.Store(nil)
 
 // waitPoll is how long a worker with nothing to claim waits for trials of
 // other processes to free work, when none of its own pool ends first.

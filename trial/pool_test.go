@@ -14,6 +14,7 @@ import (
 
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 	"github.com/sweep-dev/sweep/search"
 )
 
@@ -46,7 +47,7 @@ reg = [0.0, 0.1]
 `
 
 type fixture struct {
-	store *results.Store
+	store results.Store
 	spec  *search.Spec
 	ds    *data.Dataset
 }
@@ -58,7 +59,7 @@ func newFixture(t *testing.T, src string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := results.Open(filepath.Join(t.TempDir(), "sweep.db"), results.Options{})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "sweep.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

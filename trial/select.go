@@ -21,7 +21,7 @@ type Selector interface {
 	SetBest(ctx context.Context, sweep string, b results.Best) error
 }
 
-var _ Selector = (*results.Store)(nil)
+var _ Selector = results.Store(nil)
 
 // ErrUnfinished reports a sweep some of whose trials have not finished yet:
 // its best trial cannot be selected.

@@ -26,7 +26,7 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "best", err)
 	}
 	name := pos[0]
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "best", err)
 	}
@@ -91,7 +91,7 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // selectBest loads the sweep's data from its stored spec and selects (and
 // records) its best trial.
-func selectBest(ctx context.Context, st *results.Store, sw *results.Sweep) (*results.Best, *results.Trial, error) {
+func selectBest(ctx context.Context, st results.Store, sw *results.Sweep) (*results.Best, *results.Trial, error) {
 	spec, err := storedSpec(sw)
 	if err != nil {
 		return nil, nil, err

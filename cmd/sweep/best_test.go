@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 )
 
 func TestBestGolden(t *testing.T) {
@@ -19,7 +19,7 @@ func TestBestGolden(t *testing.T) {
 		{"best-unfinished-json", []string{"best", "golden", "--format", "json", "--db", "$DB"}},
 		{"best-evaluates", []string{"best", "golden-done", "--db", "$DB"}},
 	})
-	st, err := results.OpenExisting(db, results.Options{})
+	st, err := boltstore.OpenExisting(db, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/sweep-dev/sweep/report"
-	"github.com/sweep-dev/sweep/results"
 )
 
 func init() {
@@ -21,7 +20,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if _, code, ok := parseArgs(fs, args, 0, 0); !ok {
 		return code
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
@@ -36,6 +35,6 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, s := range sums {
 		n += s.Total
 	}
-	fmt.Fprintf(stdout, "%s: ok: %s, %s\n", st.Path(), report.Count(len(sums), "sweep"), report.Count(n, "trial"))
+	fmt.Fprintf(stdout, "%s: ok: %s, %s\n", st.Location(), report.Count(len(sums), "sweep"), report.Count(n, "trial"))
 	return exitOK
 }

@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
-
-	"github.com/sweep-dev/sweep/results"
 )
 
 // Exit codes: the CLI contract of DESIGN.md. Scripts rely on them.
@@ -122,15 +119,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// dbArg is the --db argument of a command printed for the user to run,
-// quoted for a shell: the database's absolute path, so that the command
-// works from any directory.
-func dbArg(st *results.Store) string {
-	p := st.Path()
-	if abs, err := filepath.Abs(p); err == nil {
-		p = abs
-	}
-	return shellQuote(p)
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/sweep-dev/sweep/data"
-	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 	"github.com/sweep-dev/sweep/search"
 )
 
@@ -208,7 +208,7 @@ func TestShippedSpecs(t *testing.T) {
 					}
 				}
 				capForTest(spec)
-				st, err := results.Open(newDB(t), results.Options{})
+				st, err := boltstore.Open(newDB(t), boltstore.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -29,7 +29,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := checkFormat(*format, "csv", "json"); err != nil {
 		return fail(stderr, "export", err)
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "export", err)
 	}
@@ -100,7 +100,7 @@ func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) err
 }
 
 // historyRows reads every trial's per-epoch history.
-func historyRows(ctx context.Context, st *results.Store, sweep string, trials []results.Trial) ([]report.HistoryRow, error) {
+func historyRows(ctx context.Context, st results.Store, sweep string, trials []results.Trial) ([]report.HistoryRow, error) {
 	rows := []report.HistoryRow{}
 	for i := range trials {
 		t := &trials[i]

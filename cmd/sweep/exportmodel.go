@@ -37,7 +37,7 @@ func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer
 			return fail(stderr, "export-model", err)
 		}
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "export-model", err)
 	}
@@ -200,7 +200,7 @@ func sweepInput(ctx context.Context, sw *results.Sweep) (*results.Input, error) 
 // defaultModelTrial is the trial whose weights export-model writes when
 // none is named: the selected best, else the leader by the sweep's metric
 // (said on stderr: it may change while the sweep runs).
-func defaultModelTrial(ctx context.Context, st *results.Store, name string, stderr io.Writer) (int, error) {
+func defaultModelTrial(ctx context.Context, st results.Store, name string, stderr io.Writer) (int, error) {
 	sw, err := st.Sweep(ctx, name)
 	if err != nil {
 		return 0, err

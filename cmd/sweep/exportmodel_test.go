@@ -20,6 +20,7 @@ import (
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/nn"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 	"github.com/sweep-dev/sweep/search"
 )
 
@@ -65,7 +66,7 @@ func TestExportModelReadByNumpy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("numpy: %v\n%s", err, got)
 	}
-	st, err := results.OpenExisting(db, results.Options{})
+	st, err := boltstore.OpenExisting(db, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ batch_size = 50
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := results.OpenExisting(db, results.Options{})
+	st, err := boltstore.OpenExisting(db, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +279,7 @@ func TestNoFinishedTrialExits1(t *testing.T) {
 	// best and export-model agree: a sweep none of whose trials finished
 	// training is a state of the sweep (exit 1), not bad usage.
 	db := newDB(t)
-	st, err := results.Open(db, results.Options{})
+	st, err := openDB(db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,9 @@ func defaultDB() string {
 func newFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", defaultDB(), "results database: $SWEEP_DB when set, else sweep.db")
+	// The default is filled in after parsing (parseArgs), so that usage
+	// text never prints $SWEEP_DB, which may hold a password.
+	db := fs.String("db", "", "results database: a file, or a PostgreSQL URL such as postgres://user@host/sweeps (default $SWEEP_DB when set, else sweep.db)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sweep %s\n\nflags:\n", usage)
 		fs.PrintDefaults()
@@ -51,6 +53,11 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int) (pos []string, cod
 	if len(pos) < min || len(pos) > max {
 		fs.Usage()
 		return nil, exitUsage, false
+	}
+	if f := fs.Lookup("db"); f != nil && f.Value.String() == "" {
+		if err := f.Value.Set(defaultDB()); err != nil {
+			return nil, exitUsage, false
+		}
 	}
 	return pos, exitOK, true
 }

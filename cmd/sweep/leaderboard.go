@@ -62,7 +62,7 @@ func runLeaderboard(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(stderr, "leaderboard", err)
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "leaderboard", err)
 	}
@@ -81,7 +81,7 @@ func runLeaderboard(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // board writes the leaderboard of sweep name to w and reports whether every
 // trial has finished.
-func board(ctx context.Context, st *results.Store, name string, o boardOptions, w io.Writer) (finished bool, err error) {
+func board(ctx context.Context, st results.Store, name string, o boardOptions, w io.Writer) (finished bool, err error) {
 	sw, err := st.Sweep(ctx, name)
 	if err != nil {
 		return false, err
@@ -110,7 +110,7 @@ func board(ctx context.Context, st *results.Store, name string, o boardOptions, 
 // finished or no process has run the sweep for two draws in a row (a run
 // between two trials holds none for a moment). On a terminal it redraws in
 // place; otherwise it writes the table again when it changes.
-func watchBoard(ctx context.Context, st *results.Store, name string, o boardOptions, stdout, stderr io.Writer) int {
+func watchBoard(ctx context.Context, st results.Store, name string, o boardOptions, stdout, stderr io.Writer) int {
 	term := isTerminal(stdout)
 	var last string
 	idle := 0

@@ -36,7 +36,7 @@ func staleLease() func(results.Lease) bool {
 // the rule `run` reclaims trials with, a lease is dead when its owner was a
 // process on this host that has exited, or when its heartbeat is older than
 // trial.DefaultLeaseTTL.
-func liveOwners(ctx context.Context, st *results.Store, name string) (owners []string, stale int, err error) {
+func liveOwners(ctx context.Context, st results.Store, name string) (owners []string, stale int, err error) {
 	running, err := st.Running(ctx, name)
 	if err != nil || len(running) == 0 {
 		return nil, 0, err
@@ -64,7 +64,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "table", "csv", "json"); err != nil {
 		return fail(stderr, "ls", err)
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "ls", err)
 	}
@@ -78,7 +78,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case *format == "csv":
 		err = report.WriteSweepsCSV(stdout, recs)
 	case len(recs) == 0:
-		_, err = fmt.Fprintf(stdout, "no sweeps in %s\n", st.Path())
+		_, err = fmt.Fprintf(stdout, "no sweeps in %s\n", st.Location())
 	default:
 		err = report.WriteSweepsTable(stdout, recs)
 	}
@@ -91,7 +91,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // sweepRecords summarises every sweep of st as `sweep ls` shows it: counts
 // by status, a running trial whose lease is dead counted as stale, and
 // the processes that run it now.
-func sweepRecords(ctx context.Context, st *results.Store) ([]report.SweepRecord, error) {
+func sweepRecords(ctx context.Context, st results.Store) ([]report.SweepRecord, error) {
 	sums, err := st.Sweeps(ctx, clock(), trial.DefaultLeaseTTL)
 	if err != nil {
 		return nil, err

@@ -75,7 +75,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *top < 1 || *dpi < 10 || *dpi > 2400 {
 		return fail(stderr, "plot", usagef("--top must be at least 1, --dpi within [10, 2400]"))
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "plot", err)
 	}
@@ -110,7 +110,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // moreHistories reads the histories of the topK best trials that in
 // lacks: reportInput reads those of the report's default top
 // (HistoryWanted).
-func moreHistories(ctx context.Context, st *results.Store, in *htmlreport.Input, topK int) error {
+func moreHistories(ctx context.Context, st results.Store, in *htmlreport.Input, topK int) error {
 	for _, n := range htmlreport.HistoryWanted(in.Trials, in.Sweep.Maximize(), topK) {
 		if _, ok := in.Histories[n]; ok {
 			continue

@@ -28,7 +28,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	name := pos[0]
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "report", err)
 	}
@@ -67,7 +67,7 @@ func reportFile(name string) string {
 // stored spec, its trials, the histories the learning curves draw, and the
 // best net's first-layer weights. It only reads: a sweep whose best trial
 // has no test accuracy yet keeps it so (sweep best measures it).
-func reportInput(ctx context.Context, st *results.Store, name string) (*htmlreport.Input, error) {
+func reportInput(ctx context.Context, st results.Store, name string) (*htmlreport.Input, error) {
 	sw, err := st.Sweep(ctx, name)
 	if err != nil {
 		return nil, err
@@ -81,13 +81,13 @@ func reportInput(ctx context.Context, st *results.Store, name string) (*htmlrepo
 
 // netViewFunc computes the best net's section of a report: netView, or a
 // cache of it.
-type netViewFunc func(ctx context.Context, st *results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error)
+type netViewFunc func(ctx context.Context, st results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error)
 
 // reportOf completes the report of sweep sw, whose trials are given as
 // read, with what else it shows: the parsed spec, the histories the
 // learning curves draw, and the best net's section (by net). It keeps
 // trials as the report's and modifies none.
-func reportOf(ctx context.Context, st *results.Store, sw *results.Sweep, trials []results.Trial, net netViewFunc) (*htmlreport.Input, error) {
+func reportOf(ctx context.Context, st results.Store, sw *results.Sweep, trials []results.Trial, net netViewFunc) (*htmlreport.Input, error) {
 	name := sw.Name
 	var err error
 	in := &htmlreport.Input{Sweep: sw, Trials: trials, Generated: clock(), Histories: map[int][]results.Epoch{}}
@@ -122,7 +122,7 @@ const misclassifiedShown = 16
 // was recorded, with the same contents), the confusion matrix of its
 // predictions on the validation split and a few images it gets wrong. The
 // test split is never touched.
-func netView(ctx context.Context, st *results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error) {
+func netView(ctx context.Context, st results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error) {
 	nv, m, err := netWeights(ctx, st, sw, t)
 	if err != nil || m == nil {
 		return nv, err
@@ -136,7 +136,7 @@ func netView(ctx context.Context, st *results.Store, sw *results.Sweep, spec *se
 // netWeights is the best net's section without what needs the data set:
 // trial t's first-layer weights, and its kept model; the model is nil,
 // and the section says so, when its weights were not kept.
-func netWeights(ctx context.Context, st *results.Store, sw *results.Sweep, t *results.Trial) (*htmlreport.NetView, *results.Model, error) {
+func netWeights(ctx context.Context, st results.Store, sw *results.Sweep, t *results.Trial) (*htmlreport.NetView, *results.Model, error) {
 	n := t.Number
 	nv := &htmlreport.NetView{Trial: n}
 	if sw.Input != nil {

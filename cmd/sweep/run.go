@@ -78,7 +78,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// write, and refuses a damaged file); a new one is created only once
 	// the data has loaded (execute), so a mistake in [data] leaves no
 	// empty database behind.
-	st, err := results.OpenExisting(a.db, results.Options{})
+	st, err := openExisting(a.db)
 	var old *results.Sweep
 	switch {
 	case errors.Is(err, results.ErrNotFound) || emptyFile(a.db):
@@ -146,7 +146,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !ok {
 		return code
 	}
-	st, err := results.OpenExisting(a.db, results.Options{})
+	st, err := openExisting(a.db)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
@@ -187,7 +187,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // the files it was trained on, wherever they are now (same fingerprint).
 // st is nil when the database does not exist yet: it is created at db once
 // the data has loaded.
-func execute(ctx context.Context, st *results.Store, db string, spec *search.Spec, old *results.Sweep, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
+func execute(ctx context.Context, st results.Store, db string, spec *search.Spec, old *results.Sweep, src []byte, specPath string, workers int, stdout, stderr io.Writer) int {
 	// A grid's or a random search's trials are all recorded up front; an
 	// adaptive search's are decided as it runs, by its scheduler.
 	var recs []results.Trial
@@ -221,7 +221,7 @@ func execute(ctx context.Context, st *results.Store, db string, spec *search.Spe
 		return exitUsage
 	}
 	if st == nil {
-		if st, err = results.Open(db, results.Options{}); err != nil {
+		if st, err = openDB(db); err != nil {
 			fmt.Fprintf(stderr, "sweep run: %v\n", err)
 			return exitCode(err)
 		}
@@ -457,7 +457,7 @@ func dataOptions(spec *search.Spec) data.Options {
 
 // finish selects the best trial when the sweep is complete and prints the
 // top of the leaderboard and the best trial's test accuracy.
-func finish(ctx context.Context, st *results.Store, name string, ds *data.Dataset, stdout, stderr io.Writer) int {
+func finish(ctx context.Context, st results.Store, name string, ds *data.Dataset, stdout, stderr io.Writer) int {
 	best, bt, err := trial.SelectBest(ctx, st, name, ds)
 	switch {
 	case errors.Is(err, trial.ErrUnfinished):

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 )
 
 // killSpec is a sweep whose trials take long enough to be killed mid-way:
@@ -62,7 +63,7 @@ func newDB(t *testing.T) string {
 		if _, err := os.Stat(db); err != nil {
 			return
 		}
-		st, err := results.OpenExisting(db, results.Options{})
+		st, err := boltstore.OpenExisting(db, boltstore.Options{})
 		if err == nil {
 			err = st.Check(context.Background())
 		}
@@ -103,7 +104,7 @@ func sweepProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 
 func trialsOf(t *testing.T, db, name string) []results.Trial {
 	t.Helper()
-	st, err := results.OpenExisting(db, results.Options{})
+	st, err := boltstore.OpenExisting(db, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // sweep in db satisfies pred (false while the database does not exist yet).
 func anyTrial(db string, pred func(results.Trial) bool) func() bool {
 	return func() bool {
-		st, err := results.OpenExisting(db, results.Options{Timeout: time.Second})
+		st, err := boltstore.OpenExisting(db, boltstore.Options{Timeout: time.Second})
 		if err != nil {
 			return false
 		}
@@ -355,7 +356,7 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	}
 	// Either way the database is consistent, and the next run finishes the
 	// sweep: trials left running by the process are reclaimed at once.
-	s, err := results.OpenExisting(db, results.Options{})
+	s, err := boltstore.OpenExisting(db, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +389,7 @@ func TestBadDataIsNotRecorded(t *testing.T) {
 func TestFailedTrialExits3(t *testing.T) {
 	src := "name = \"fails\"\n[data]\nsource = \"synthetic\"\ntrain = 300\nval = 50\ntest = 50\n[train]\niterations = 10\n[search]\nmethod = \"grid\"\n[search.params]\nreg = [0.0, 0.1]\n"
 	db := newDB(t)
-	st, err := results.Open(db, results.Options{})
+	st, err := openDB(db)
 	if err != nil {
 		t.Fatal(err)
 	}

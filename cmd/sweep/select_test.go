@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 	"github.com/sweep-dev/sweep/search"
 	"github.com/sweep-dev/sweep/trial"
 )
@@ -98,9 +99,9 @@ func TestExtendedSweepSelection(t *testing.T) {
 	}
 }
 
-func openStore(t *testing.T, db string) *results.Store {
+func openStore(t *testing.T, db string) results.Store {
 	t.Helper()
-	st, err := results.OpenExisting(db, results.Options{})
+	st, err := boltstore.OpenExisting(db, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

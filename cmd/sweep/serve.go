@@ -40,7 +40,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, "serve", usagef("--addr %q: want HOST:PORT, such as %s", *addr, defaultAddr))
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
@@ -58,10 +58,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	if !loopback {
-		fmt.Fprintf(stderr, "sweep serve: warning: listening on %s, which is not a loopback address: anyone who can reach it can read every sweep of %s (read-only); the default, %s, keeps it to this machine\n", where, st.Path(), defaultAddr)
+		fmt.Fprintf(stderr, "sweep serve: warning: listening on %s, which is not a loopback address: anyone who can reach it can read every sweep of %s (read-only); the default, %s, keeps it to this machine\n", where, st.Location(), defaultAddr)
 	}
 	srv := &http.Server{
-		Handler:           serve.New(&storeSource{st: st}, serve.Options{Title: st.Path(), Loopback: loopback}),
+		Handler:           serve.New(&storeSource{st: st}, serve.Options{Title: st.Location(), Loopback: loopback}),
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -70,7 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "serving the sweeps of %s at http://%s/ (read-only; Ctrl-C to stop)\n", st.Path(), where)
+	fmt.Fprintf(stdout, "serving the sweeps of %s at http://%s/ (read-only; Ctrl-C to stop)\n", st.Location(), where)
 	select {
 	case err := <-served:
 		return fail(stderr, "serve", err)
@@ -94,7 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // net's section of each sweep's report kept while its trial stays the
 // best (netView).
 type storeSource struct {
-	st *results.Store
+	st results.Store
 
 	mu   sync.Mutex
 	nets map[string]keptNet // by sweep
@@ -129,7 +129,7 @@ func (s *storeSource) Report(ctx context.Context, sw *results.Sweep, trials []re
 	for i := range trials {
 		over = over && trials[i].Status.Finished()
 	}
-	net := func(ctx context.Context, st *results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error) {
+	net := func(ctx context.Context, st results.Store, sw *results.Sweep, spec *search.Spec, t *results.Trial) (*htmlreport.NetView, error) {
 		return s.netView(ctx, sw, spec, t, over)
 	}
 	return reportOf(ctx, s.st, sw, trials, net)

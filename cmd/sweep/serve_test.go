@@ -21,6 +21,7 @@ import (
 
 	"github.com/sweep-dev/sweep/report/serve"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 )
 
 // serveSpec is liveSpec under its own name: 6 trials of about 2 s each on
@@ -145,7 +146,7 @@ func TestServeWhileRunning(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- run.Wait() }()
 	waitFor(t, "the sweep in the database", func() bool {
-		st, err := results.OpenExisting(db, results.Options{Timeout: time.Second})
+		st, err := boltstore.OpenExisting(db, boltstore.Options{Timeout: time.Second})
 		if err != nil {
 			return false
 		}

@@ -36,7 +36,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "show", err)
 	}
-	st, err := results.OpenExisting(*db, results.Options{})
+	st, err := openExisting(*db)
 	if err != nil {
 		return fail(stderr, "show", err)
 	}
@@ -178,7 +178,7 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 // testAccNote says why trial n of sweep has a test accuracy: it is the
 // selected best, or it was when it was evaluated and the sweep has changed
 // since (results.Sweep.Selected).
-func testAccNote(ctx context.Context, st *results.Store, sweep string, n int) (string, error) {
+func testAccNote(ctx context.Context, st results.Store, sweep string, n int) (string, error) {
 	sw, err := st.Sweep(ctx, sweep)
 	if err != nil {
 		return "", err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/boltstore"
 	"github.com/sweep-dev/sweep/trial"
 )
 
@@ -44,7 +45,7 @@ func TestStoppedOwner(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		st, err := results.OpenExisting(db, results.Options{Timeout: 50 * time.Millisecond})
+		st, err := boltstore.OpenExisting(db, boltstore.Options{Timeout: 50 * time.Millisecond})
 		if err == nil {
 			_, err = st.Trials(t.Context(), "kill-test", results.Filter{})
 		}

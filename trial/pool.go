@@ -29,9 +29,15 @@ type Recorder interface {
 
 var _ Recorder = results.Store(nil)
 
-// waitPoll is how long a worker with nothing to claim waits for trials of
-// other processes to free work, when none of its own pool ends first.
-const waitPoll = time.Second
+// A worker with nothing to claim (an adaptive sweep waiting for trials in
+// flight) asks again when a trial of its own pool pauses or ends, or else
+// after waitPoll, doubled at each empty answer up to waitPollMax (reset by
+// a claim): trials of other processes free work too, and a cluster of
+// idle workers must not poll a shared database in a tight loop.
+const (
+	waitPoll    = time.Second
+	waitPollMax = 8 * time.Second
+)
 
 // DefaultLeaseTTL is how long a lease lives without a heartbeat before
 // another host may reclaim the trial. Processes on the same host reclaim the
@@ -129,6 +135,16 @@ func (p *Pool) now() time.Time {
 	return time.Now()
 }
 
+// attempt is the owner as a write of trial t's current attempt presents
+// it: with the attempt number, the fencing token that makes the store
+// refuse the write once the trial has been claimed again, even by this
+// process.
+func (p *Pool) attempt(t *results.Trial) results.Owner {
+	o := p.Owner
+	o.Attempt = t.Attempts
+	return o
+}
+
 func (p *Pool) ttl() time.Duration {
 	if p.LeaseTTL > 0 {
 		return p.LeaseTTL
@@ -180,11 +196,12 @@ func (p *Pool) Run(ctx context.Context) (Stats, error) {
 	g.SetLimit(workers)
 	for w := range workers {
 		g.Go(func() error {
+			poll := waitPoll
 			for {
 				if gctx.Err() != nil {
 					return nil
 				}
-				more, err := p.one(gctx, w, count)
+				more, err := p.one(gctx, w, count, &poll)
 				if err != nil || !more {
 					return err
 				}
@@ -200,7 +217,8 @@ func (p *Pool) Run(ctx context.Context) (Stats, error) {
 
 // one claims and trains one trial. It reports false when nothing was left,
 // or the run is to end.
-func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (bool, error) {
+// poll is the worker's current wait when there is nothing to claim.
+func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), poll *time.Duration) (bool, error) {
 	// Store writes must land even when ctx is cancelled (Ctrl-C): they use
 	// a context that is not cancelled with it. ctx ends their retries.
 	sctx := context.WithoutCancel(ctx)
@@ -236,18 +254,20 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 		// while).
 		select {
 		case <-changed:
-		case <-time.After(waitPoll):
+		case <-time.After(*poll):
+			*poll = min(2**poll, waitPollMax)
 		case <-ctx.Done():
 			return false, nil
 		}
 		return true, nil
 	case errors.Is(err, results.ErrNoWork):
 		return false, nil
-	case errors.Is(err, results.ErrLocked) && ctx.Err() != nil:
+	case busy(err) && ctx.Err() != nil:
 		return false, nil // interrupted while waiting for the database
 	case err != nil:
 		return false, fmt.Errorf("claim a trial of %q: %w", p.Sweep, err)
 	}
+	*poll = waitPoll
 	defer p.unhold(t.Number)
 	from := 0
 	if ck != nil {
@@ -270,7 +290,7 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 	r := p.retrier(worker, t)
 	sv := newSaver(sctx, func(wctx context.Context, ck results.Checkpoint, hist []results.Epoch) error {
 		return r.attempt(wctx, func(wctx context.Context, now time.Time) error {
-			return p.Store.SaveCheckpoint(wctx, p.Sweep, t.Number, p.Owner, now, ck, hist)
+			return p.Store.SaveCheckpoint(wctx, p.Sweep, t.Number, p.attempt(t), now, ck, hist)
 		})
 	}, r.again, stopTrain)
 	job := Job{
@@ -305,7 +325,7 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 	}
 	if res.Paused {
 		err := p.write(ctx, sctx, worker, t, func(wctx context.Context, now time.Time) error {
-			return p.Store.(Planner).Pause(wctx, p.Sweep, t.Number, p.Owner, now, *res.Checkpoint, res.History, res.Eval, res.Outcome.Metrics, dur)
+			return p.Store.(Planner).Pause(wctx, p.Sweep, t.Number, p.attempt(t), now, *res.Checkpoint, res.History, res.Eval, res.Outcome.Metrics, dur)
 		})
 		if lost(err) {
 			return p.leaseLost(ctx, worker, t, err, count)
@@ -328,7 +348,7 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats))) (b
 		// outcome.
 		res.Outcome.Duration = dur
 		err := p.write(ctx, sctx, worker, t, func(wctx context.Context, now time.Time) error {
-			return p.Store.Finish(wctx, p.Sweep, t.Number, p.Owner, now, res.Outcome)
+			return p.Store.Finish(wctx, p.Sweep, t.Number, p.attempt(t), now, res.Outcome)
 		})
 		if lost(err) {
 			return p.leaseLost(ctx, worker, t, err, count)
@@ -372,7 +392,7 @@ func (p *Pool) release(ctx context.Context, worker int, t *results.Trial, ck *re
 	dur float64, stored *results.Checkpoint, cause error, count func(func(*Stats))) (bool, error) {
 	rel := func(ck *results.Checkpoint, hist []results.Epoch) error {
 		return p.write(ctx, context.WithoutCancel(ctx), worker, t, func(wctx context.Context, now time.Time) error {
-			return p.Store.Release(wctx, p.Sweep, t.Number, p.Owner, now, ck, hist, dur)
+			return p.Store.Release(wctx, p.Sweep, t.Number, p.attempt(t), now, ck, hist, dur)
 		})
 	}
 	err := rel(ck, hist)
@@ -535,7 +555,7 @@ func (p *Pool) heartbeat(ctx context.Context) {
 			p.refresh(now, ns...)
 			return
 		}
-		if !errors.Is(err, results.ErrLocked) {
+		if !busy(err) {
 			return
 		}
 		d := b.wait()

@@ -66,6 +66,15 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// busy reports whether err is a write the database did not take for now,
+// to be tried again: its lock was held by another process past the
+// store's timeout (results.ErrLocked, a file), or the server could not be
+// reached or lost the connection through the store's own retries
+// (results.ErrUnavailable, PostgreSQL).
+func busy(err error) bool {
+	return errors.Is(err, results.ErrLocked) || errors.Is(err, results.ErrUnavailable)
+}
+
 // lost reports whether err means the trial is no longer this process's:
 // another process reclaimed it, or its lease expired while the database was
 // locked.
@@ -111,7 +120,7 @@ func (r *retrier) attempt(ctx context.Context, op func(ctx context.Context, now 
 		}
 	}
 	err := op(ctx, now)
-	if errors.Is(err, results.ErrLocked) {
+	if busy(err) {
 		r.refused, r.locked = true, err
 	}
 	if err != nil {
@@ -142,7 +151,7 @@ func (r *retrier) again(ctx context.Context, err error) error {
 	if leased && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && !r.p.now().Before(dl) {
 		return r.expired() // the wait for the lock ran into the deadline
 	}
-	if !errors.Is(err, results.ErrLocked) || ctx.Err() != nil {
+	if !busy(err) || ctx.Err() != nil {
 		return err
 	}
 	d := r.b.wait()

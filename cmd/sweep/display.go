@@ -171,7 +171,11 @@ func (d *display) event(e trial.Event) {
 		}
 	case trial.LeaseLost:
 		if errors.Is(e.Err, trial.ErrLeaseExpired) {
-			line = fmt.Sprintf("trial %d: its lease expired while the database was locked by another process: left to the next run\n", e.Trial.Number)
+			why := "was locked by another process"
+			if errors.Is(e.Err, results.ErrUnavailable) {
+				why = "could not be reached"
+			}
+			line = fmt.Sprintf("trial %d: its lease expired while the database %s: left to the next run\n", e.Trial.Number, why)
 		} else {
 			line = fmt.Sprintf("trial %d was reclaimed by another process (this one missed its heartbeats): left to it\n", e.Trial.Number)
 		}
@@ -185,7 +189,11 @@ func (d *display) event(e trial.Event) {
 			if e.Trial != nil {
 				what = fmt.Sprintf("trial %d's writes", e.Trial.Number)
 			}
-			line = fmt.Sprintf("the database is locked by another process: retrying %s while training goes on\n", what)
+			why := "is locked by another process"
+			if errors.Is(e.Err, results.ErrUnavailable) {
+				why = "cannot be reached"
+			}
+			line = fmt.Sprintf("the database %s: retrying %s while training goes on\n", why, what)
 		}
 	case trial.Interrupted:
 		line = interruptedLine(e)

@@ -90,7 +90,7 @@ func (s *Store) Load(ctx context.Context, d *results.Dump, replace bool) error {
 		root := tx.Bucket(bucketSweeps)
 		if root.Bucket([]byte(sw.Name)) != nil {
 			if !replace {
-				return fmt.Errorf("%w: %q is in %s already", ErrExists, sw.Name, s.path)
+				return fmt.Errorf("%w already", ErrExists)
 			}
 			if err := root.DeleteBucket([]byte(sw.Name)); err != nil {
 				return err

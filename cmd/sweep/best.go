@@ -16,7 +16,7 @@ func init() {
 }
 
 func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("best", "best NAME [--format table|json] [--db PATH]", stderr)
+	fs, db := newFlags("best", "best NAME [--format table|json] [--db DB]", stderr)
 	format := fs.String("format", "table", "output format: table or json")
 	pos, code, ok := parseArgs(fs, args, 1, 1)
 	if !ok {

@@ -16,7 +16,7 @@ func init() {
 // check and the schema's own invariants. Exit 0 when the database is
 // sound, 1 with every problem listed when it is not.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("check", "check [--db PATH]", stderr)
+	fs, db := newFlags("check", "check [--db DB]", stderr)
 	if _, code, ok := parseArgs(fs, args, 0, 0); !ok {
 		return code
 	}

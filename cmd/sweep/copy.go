@@ -61,7 +61,7 @@ func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer src.Close()
 	if len(names) == 0 {
-		sums, err := src.Sweeps(ctx, clock(), trial.DefaultLeaseTTL)
+		sums, err := src.Sweeps(ctx, clock(), leaseTTL)
 		if err != nil {
 			return fail(stderr, "copy", err)
 		}
@@ -120,7 +120,7 @@ func sameDB(a, b string) bool {
 // interrupted, with their checkpoints, so that the copy resumes them; a
 // sweep with live running trials is refused.
 func detach(d *results.Dump) error {
-	stale := trial.Staleness(self(), clock(), trial.DefaultLeaseTTL)
+	stale := trial.Staleness(self(), clock(), leaseTTL)
 	var live []string
 	for i := range d.Trials {
 		t := &d.Trials[i].Trial

@@ -18,7 +18,7 @@ func init() {
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("export", "export NAME --format csv|json [--history] [-o FILE] [--db PATH]", stderr)
+	fs, db := newFlags("export", "export NAME --format csv|json [--history] [-o FILE] [--db DB]", stderr)
 	format := fs.String("format", "csv", "output format: csv or json")
 	out := fs.String("o", "", "write to `FILE` instead of standard output")
 	history := fs.Bool("history", false, "per-epoch histories in long format: a row per trial and epoch (for pandas)")

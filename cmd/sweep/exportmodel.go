@@ -19,7 +19,7 @@ func init() {
 }
 
 func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("export-model", "export-model NAME [TRIAL] -o FILE.npz [--db PATH]", stderr)
+	fs, db := newFlags("export-model", "export-model NAME [TRIAL] -o FILE.npz [--db DB]", stderr)
 	out := fs.String("o", "", "write the .npz to `FILE` (required)")
 	pos, code, ok := parseArgs(fs, args, 1, 2)
 	if !ok {

@@ -40,7 +40,7 @@ type boardOptions struct {
 }
 
 func runLeaderboard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("leaderboard", "leaderboard NAME [--top K] [--sort [-]KEY] [--status S]... [--format table|csv|json] [--watch] [--db PATH]", stderr)
+	fs, db := newFlags("leaderboard", "leaderboard NAME [--top K] [--sort [-]KEY] [--status S]... [--format table|csv|json] [--watch] [--db DB]", stderr)
 	var o boardOptions
 	fs.IntVar(&o.Top, "top", 0, "show the first `K` trials only (0: all)")
 	fs.StringVar(&o.Sort, "sort", "", "order by `KEY`, a metric or a parameter, ascending; -KEY for descending (default: best first by the sweep's metric)")

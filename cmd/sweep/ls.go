@@ -24,11 +24,15 @@ var clock = time.Now
 // of leases (one identity per process: trial.Self draws a random id).
 var self = sync.OnceValue(trial.Self)
 
+// leaseTTL is how long a lease of another host's process lives without a
+// heartbeat: trial.DefaultLeaseTTL (tests shorten it).
+var leaseTTL = trial.DefaultLeaseTTL
+
 // staleLease is the rule by which the query commands tell a running trial
 // whose lease is dead from one that runs: the rule `run` reclaims trials by
 // (trial.Staleness), at the commands' clock.
 func staleLease() func(results.Lease) bool {
-	return trial.Staleness(self(), clock(), trial.DefaultLeaseTTL)
+	return trial.Staleness(self(), clock(), leaseTTL)
 }
 
 // liveOwners returns the processes (host:pid) that hold a live lease on a
@@ -56,7 +60,7 @@ func liveOwners(ctx context.Context, st results.Store, name string) (owners []st
 }
 
 func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("ls", "ls [--format table|csv|json] [--db PATH]", stderr)
+	fs, db := newFlags("ls", "ls [--format table|csv|json] [--db DB]", stderr)
 	format := fs.String("format", "table", "output format: table, csv or json")
 	if _, code, ok := parseArgs(fs, args, 0, 0); !ok {
 		return code
@@ -92,7 +96,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // by status, a running trial whose lease is dead counted as stale, and
 // the processes that run it now.
 func sweepRecords(ctx context.Context, st results.Store) ([]report.SweepRecord, error) {
-	sums, err := st.Sweeps(ctx, clock(), trial.DefaultLeaseTTL)
+	sums, err := st.Sweeps(ctx, clock(), leaseTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func (l *lengthFlag) Set(s string) error {
 
 func plotUsage() string {
 	var b strings.Builder
-	b.WriteString("plot KIND NAME -o FILE.{png,svg,pdf} [--param P] [--top K] [--width W] [--height H] [--db PATH]\n\nkinds:\n")
+	b.WriteString("plot KIND NAME -o FILE.{png,svg,pdf} [--param P] [--top K] [--width W] [--height H] [--db DB]\n\nkinds:\n")
 	for _, k := range plot.Kinds {
 		fmt.Fprintf(&b, "  %-11s %s\n", k, plot.Summary(k))
 	}

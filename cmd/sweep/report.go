@@ -21,7 +21,7 @@ func init() {
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("report", "report NAME [-o FILE.html] [--db PATH]", stderr)
+	fs, db := newFlags("report", "report NAME [-o FILE.html] [--db DB]", stderr)
 	out := fs.String("o", "", "write the report to `FILE` (default: NAME.html in the working directory; - for stdout)")
 	pos, code, ok := parseArgs(fs, args, 1, 1)
 	if !ok {

@@ -58,7 +58,7 @@ func runFlags(name, usage string, args []string, stderr io.Writer) (a runArgs, c
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a, code, ok := runFlags("run", "run SPEC [--db PATH] [--workers N]", args, stderr)
+	a, code, ok := runFlags("run", "run SPEC [--db DB] [--workers N]", args, stderr)
 	if !ok {
 		return code
 	}
@@ -142,7 +142,7 @@ func onlyDataMoved(err error) bool {
 }
 
 func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a, code, ok := runFlags("resume", "resume NAME [--data PATH] [--db PATH] [--workers N]", args, stderr)
+	a, code, ok := runFlags("resume", "resume NAME [--data PATH] [--db DB] [--workers N]", args, stderr)
 	if !ok {
 		return code
 	}
@@ -285,7 +285,7 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 	if testHookEvent != nil {
 		events = func(e trial.Event) { testHookEvent(e); disp.event(e) }
 	}
-	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: trial.Self(), Events: events,
+	pool := &trial.Pool{Store: st, Sweep: spec.Name, Data: ds, Workers: workers, Owner: self(), LeaseTTL: leaseTTL, Events: events,
 		Scheduler: sched, Metric: spec.Search.Metric, Deadline: deadline}
 	stats, runErr := pool.Run(ctx)
 	disp.close()

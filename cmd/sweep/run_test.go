@@ -14,6 +14,7 @@ import (
 
 	"github.com/sweep-dev/sweep/results"
 	"github.com/sweep-dev/sweep/results/boltstore"
+	"github.com/sweep-dev/sweep/results/storage"
 )
 
 // killSpec is a sweep whose trials take long enough to be killed mid-way:
@@ -104,10 +105,11 @@ func sweepProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 
 func trialsOf(t *testing.T, db, name string) []results.Trial {
 	t.Helper()
-	st, err := boltstore.OpenExisting(db, boltstore.Options{})
+	st, err := openExisting(db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close()
 	ts, err := st.Trials(context.Background(), name, results.Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -131,10 +133,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // sweep in db satisfies pred (false while the database does not exist yet).
 func anyTrial(db string, pred func(results.Trial) bool) func() bool {
 	return func() bool {
-		st, err := boltstore.OpenExisting(db, boltstore.Options{Timeout: time.Second})
+		st, err := storage.OpenExisting(context.Background(), db, storage.Options{Timeout: time.Second})
 		if err != nil {
 			return false
 		}
+		defer st.Close()
 		ts, err := st.Trials(context.Background(), "kill-test", results.Filter{})
 		if err != nil {
 			return false

@@ -31,7 +31,7 @@ const defaultAddr = "127.0.0.1:8080"
 const shutdownGrace = 5 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("serve", "serve [--addr HOST:PORT] [--db PATH]", stderr)
+	fs, db := newFlags("serve", "serve [--addr HOST:PORT] [--db DB]", stderr)
 	addr := fs.String("addr", defaultAddr, "listen on `HOST:PORT` (port 0: any free port); an address that is not loopback serves the database to the network, with a warning")
 	if _, code, ok := parseArgs(fs, args, 0, 0); !ok {
 		return code

@@ -18,7 +18,7 @@ func init() {
 }
 
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, db := newFlags("show", "show NAME TRIAL [--tail N] [--epochs] [--format table|json] [--db PATH]", stderr)
+	fs, db := newFlags("show", "show NAME TRIAL [--tail N] [--epochs] [--format table|json] [--db DB]", stderr)
 	format := fs.String("format", "table", "output format: table or json")
 	tail := fs.Int("tail", 0, "show only the last `N` epochs of the history (0: all)")
 	epochsOnly := fs.Bool("epochs", false, "show only the per-epoch history")

@@ -63,8 +63,8 @@ type Store interface {
 	// DefaultKeep. It is a run's first write: a store that can check itself
 	// refuses to write into a damaged database (ErrCorrupt).
 	EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (added []int, err error)
-	// SetBest records b as the sweep's selected best trial, appends it to
-	// Evaluations (each call is a use of the test set) and sets that
+	// SetBest records b, which must name a done trial, as the sweep's
+	// selected best trial, appends it to Evaluations (each call is a use of the test set) and sets that
 	// trial's TestAcc.
 	SetBest(ctx context.Context, sweep string, b Best) error
 	// AddElapsed adds d (not negative) to the sweep's Elapsed and returns

@@ -77,5 +77,4 @@ var (
 	decodeModel      = results.DecodeModel
 	encodeDecisions  = results.EncodeDecisions
 	decodeDecisions  = results.DecodeDecisions
-	maxDecisionSize  = results.MaxDecisionSize
 )

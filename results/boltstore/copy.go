@@ -78,11 +78,11 @@ func (s *Store) Dump(ctx context.Context, sweep string) (*results.Dump, error) {
 // checking the file as EnsureSweep does. ErrExists if the file has a sweep
 // of that name, unless replace is set: then it is deleted first.
 func (s *Store) Load(ctx context.Context, d *results.Dump, replace bool) error {
-	sw := d.Sweep
-	op := fmt.Sprintf("write sweep %q", sw.Name)
+	op := fmt.Sprintf("write sweep %q", d.Sweep.Name)
 	if err := results.CheckDump(d); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	sw := d.Sweep // as CheckDump completed it
 	return s.do(ctx, op, access{write: true, walk: true}, func(tx *bolt.Tx) error {
 		if err := checkTx(tx); err != nil {
 			return err

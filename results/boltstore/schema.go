@@ -121,7 +121,6 @@ var (
 	bucketDecisions = []byte("decisions")
 )
 
-const encodingV1 = 1
 
 // itob is the key of trial number n.
 func itob(n int) []byte {

@@ -254,7 +254,7 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// SetBest records b as the sweep's selected best trial, appends it to the
+// SetBest records b, which must name a done trial, as the sweep's selected best trial, appends it to the
 // sweep's Evaluations (each call is a use of the test set, even of the
 // same trial again: the caller is expected not to make that call), and
 // sets that trial's TestAcc to b.TestAcc.
@@ -267,6 +267,9 @@ func (s *Store) SetBest(ctx context.Context, sweep string, b Best) error {
 		t, err := st.trial(b.Trial)
 		if err != nil {
 			return err
+		}
+		if t.Status != Done {
+			return fmt.Errorf("trial %d is %s: only a done trial can be selected", t.Number, t.Status)
 		}
 		sw, err := st.sweep()
 		if err != nil {

@@ -46,6 +46,14 @@
 //     (every error of a store names it), a trial's number, the trials a
 //     Heartbeat lost or a Model error lists as kept.
 //
+// # Known issues
+//
+// A store that fails a check for a reported bug marks it in
+// Factory.KnownIssues, with the issue: the check still runs on every test
+// run, logging what it finds, and fails once it finds nothing, so that the
+// mark is removed with the bug. Only the Consistency checks, which collect
+// their findings, can be marked.
+//
 // # Ownership and concurrency
 //
 // Run calls Factory.New, and the function it returns, from the

@@ -121,7 +121,6 @@ var (
 	bucketDecisions = []byte("decisions")
 )
 
-
 // itob is the key of trial number n.
 func itob(n int) []byte {
 	var b [8]byte

@@ -11,7 +11,7 @@ RACE_PKGS = ./trial/... ./results/... ./data/... ./report/... ./cmd/...
 # staticcheck's version, pinned: .ci/run installs it (go install ...@$(STATICCHECK)).
 STATICCHECK ?= v0.8.2
 
-.PHONY: build test bench lint cross tools clean demo screenshot
+.PHONY: build test bench lint cross tools clean demo screenshot test-slurm
 
 build:
 	$(GO) build -buildvcs=auto -tags '$(TAGS)' -o $(BIN) ./cmd/sweep
@@ -23,6 +23,19 @@ test:
 	$(GO) test ./...
 	$(GO) test -race $(RACE_PKGS)
 	$(if $(OPENBLAS),$(GO) vet -tags openblas ./... && $(GO) test -tags openblas ./nn/... ./trial/...)
+
+# A real one-node Slurm cluster on this machine (munged, slurmctld and slurmd,
+# with a configuration of their own in a temporary directory, on free ports)
+# running examples/slurm/sweep.sbatch as job arrays against a throwaway
+# PostgreSQL server (initdb/pg_ctl as nobody, a least-privileged role, the
+# password in a PGPASSFILE): every task exits 0, every trial is trained
+# exactly once, and tasks stopped by the time limit's USR1, scancel and a
+# requeue checkpoint and come back. Needs root and
+# apt-get install slurm-wlm munge postgresql (.ci/run installs them and runs
+# it). About a minute. Without --postgres it uses a bbolt file; with
+# SWEEP_DB=postgres://... (and no --postgres) an existing database.
+test-slurm: build
+	scripts/slurm-test/run.sh --postgres --bin $(BIN)
 
 # The main job: the quickstart sweep on the data embedded in the binary,
 # from scratch, ending with the leaderboard and the best net's test accuracy,

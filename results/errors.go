@@ -42,8 +42,9 @@ var (
 	// ErrUnavailable: the database server could not be reached, or its
 	// connection was lost mid-transaction (a restart, a network fault),
 	// and retries with backoff did not get through before the call gave
-	// up. The transaction did not commit. Callers may retry later, as
-	// for ErrLocked.
+	// up. Callers may retry later, as for ErrLocked: a store whose commit
+	// can be lost in flight (PostgreSQL) recognises a write it already
+	// made when it is made again (see results/pgstore).
 	ErrUnavailable = errors.New("database unavailable")
 	// ErrExists: Load was given a sweep the store already has.
 	ErrExists = errors.New("sweep exists")

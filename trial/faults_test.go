@@ -40,6 +40,10 @@ type faultyStore struct {
 
 var _ Recorder = (*faultyStore)(nil)
 
+func (s *faultyStore) Running(ctx context.Context, sweep string) ([]results.Trial, error) {
+	return s.inner.Running(ctx, sweep)
+}
+
 func (s *faultyStore) do(c call, f func() error) error {
 	s.mu.Lock()
 	if s.seen == nil {

@@ -27,6 +27,7 @@ func (nopRecorder) Finish(context.Context, string, int, results.Owner, time.Time
 func (nopRecorder) Release(context.Context, string, int, results.Owner, time.Time, *results.Checkpoint, []results.Epoch, float64) error {
 	return nil
 }
+func (nopRecorder) Running(context.Context, string) ([]results.Trial, error) { return nil, nil }
 
 // TestHeartbeatRetriesWhileTheLeaseLasts: a heartbeat refused because
 // another process holds the database is tried again with backoff, at once

@@ -25,6 +25,9 @@ type Recorder interface {
 	SaveCheckpoint(ctx context.Context, sweep string, trial int, owner results.Owner, now time.Time, ck results.Checkpoint, hist []results.Epoch) error
 	Finish(ctx context.Context, sweep string, trial int, owner results.Owner, now time.Time, o results.Outcome) error
 	Release(ctx context.Context, sweep string, trial int, owner results.Owner, now time.Time, ck *results.Checkpoint, hist []results.Epoch, duration float64) error
+	// Running lists the sweep's running trials with their leases: what a
+	// worker with nothing to claim waits for (see Pool.Run).
+	Running(ctx context.Context, sweep string) ([]results.Trial, error)
 }
 
 var _ Recorder = results.Store(nil)
@@ -55,6 +58,7 @@ const (
 	LeaseLost                    // the trial is no longer this process's: reclaimed by another process, or its lease expired (Err)
 	Retrying                     // the database was locked by another process (Err); the write will be tried again
 	Paused                       // an adaptive trial stopped at a rung (Trial, with its metrics and evaluations so far), to be promoted or pruned
+	Waiting                      // a worker has nothing to claim while other processes run trials of the sweep: it waits to reclaim any they give up
 )
 
 // Event reports a worker's progress to a display.
@@ -133,6 +137,21 @@ func (p *Pool) now() time.Time {
 		return p.Now()
 	}
 	return time.Now()
+}
+
+// othersRunning reports whether trials of the sweep are running under
+// other processes' leases (false if the store cannot say).
+func (p *Pool) othersRunning(ctx context.Context) bool {
+	ts, err := p.Store.Running(ctx, p.Sweep)
+	if err != nil {
+		return false
+	}
+	for _, t := range ts {
+		if t.Lease != nil && !t.Lease.Owner.Same(p.Owner) {
+			return true
+		}
+	}
+	return false
 }
 
 // attempt is the owner as a write of trial t's current attempt presents
@@ -261,6 +280,21 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), po
 		}
 		return true, nil
 	case errors.Is(err, results.ErrNoWork):
+		// Nothing to claim now. Trials other processes run may still be
+		// given up (their process dies, their lease expires): wait for
+		// them to end, to reclaim those that are, so that a sweep ends
+		// done however many of its processes die, as long as one lives.
+		// (An adaptive sweep's scheduler waits for them itself: ErrWait.)
+		if p.Scheduler == nil && p.othersRunning(sctx) {
+			p.emit(Event{Kind: Waiting, Worker: worker})
+			select {
+			case <-time.After(*poll):
+				*poll = min(2**poll, waitPollMax)
+			case <-ctx.Done():
+				return false, nil
+			}
+			return true, nil
+		}
 		return false, nil
 	case busy(err) && ctx.Err() != nil:
 		return false, nil // interrupted while waiting for the database

@@ -276,22 +276,44 @@ func TestStaleLeases(t *testing.T) {
 		t.Error("a live process on this host counted as stale")
 	}
 
+	// Nothing selects a best trial while one runs elsewhere.
+	if _, _, err := SelectBest(t.Context(), f.store, f.spec.Name, f.ds); !errors.Is(err, ErrUnfinished) {
+		t.Errorf("selection with a trial still running elsewhere: err = %v", err)
+	}
+
 	// A new pool takes over the dead owner's and the expired trials, trains
-	// the pending ones, and leaves the live remote trial alone.
-	stats, err := f.pool(2).Run(t.Context())
+	// the pending ones, and leaves the live remote trial alone: it waits
+	// for it (to take it over, should its owner die) until the remote
+	// process finishes it, here as soon as the pool waits.
+	p := f.pool(2)
+	var once sync.Once
+	waited := false
+	p.Events = func(e Event) {
+		if e.Kind != Waiting {
+			return
+		}
+		once.Do(func() {
+			waited = true
+			tr, _, err := f.store.Trial(t.Context(), f.spec.Name, remoteTrial.Number)
+			if err != nil || tr.Status != results.Running || tr.Lease.Owner.ID != "remote" {
+				t.Errorf("live remote trial while the pool waits: %+v, %v", tr, err)
+			}
+			o := results.Outcome{Status: results.Done, Metrics: results.Metrics{ValAcc: 0.1, ValLoss: 2}}
+			if err := f.store.Finish(t.Context(), f.spec.Name, remoteTrial.Number, elsewhere, time.Now(), o); err != nil {
+				t.Errorf("the remote process finishes its trial: %v", err)
+			}
+		})
+	}
+	stats, err := p.Run(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Trained != 5 {
-		t.Errorf("trained %d trials, want 5 (all but the live remote one)", stats.Trained)
+	if stats.Trained != 5 || !waited {
+		t.Errorf("trained %d trials, want 5 (all but the live remote one); waited for it: %v", stats.Trained, waited)
 	}
 	tr, _, err := f.store.Trial(t.Context(), f.spec.Name, remoteTrial.Number)
-	if err != nil || tr.Status != results.Running || tr.Lease.Owner.ID != "remote" {
-		t.Errorf("live remote trial: %+v, %v", tr, err)
-	}
-	_, _, err = SelectBest(t.Context(), f.store, f.spec.Name, f.ds)
-	if !errors.Is(err, ErrUnfinished) {
-		t.Errorf("selection with a trial still running elsewhere: err = %v", err)
+	if err != nil || tr.Status != results.Done || tr.Attempts != 1 {
+		t.Errorf("remote trial: %+v, %v; want done by its owner, in 1 attempt", tr, err)
 	}
 }
 
@@ -371,7 +393,7 @@ func TestPanickingTrialDoesNotStopTheSweep(t *testing.T) {
 func TestLeaseLostToAnotherProcess(t *testing.T) {
 	f := newFixture(t, testSpec)
 	thief := results.Owner{Host: "elsewhere", PID: 1, ID: "thief"}
-	var once sync.Once
+	var once, waitOnce sync.Once
 	var lost []int
 	var mu sync.Mutex
 	p := f.pool(1)
@@ -392,6 +414,18 @@ func TestLeaseLostToAnotherProcess(t *testing.T) {
 			mu.Lock()
 			lost = append(lost, e.Trial.Number)
 			mu.Unlock()
+		case Waiting:
+			// The pool waits for the thief's trial: it is running under
+			// the thief, who now finishes it.
+			waitOnce.Do(func() {
+				tr, _, err := f.store.Trial(t.Context(), f.spec.Name, 1)
+				if err != nil || tr.Status != results.Running || tr.Lease.Owner.ID != "thief" {
+					t.Errorf("trial 1 after the steal: %+v, %v; want running under the thief", tr, err)
+				}
+				if err := f.store.Finish(t.Context(), f.spec.Name, 1, thief, time.Now(), results.Outcome{Status: results.Done}); err != nil {
+					t.Errorf("the thief finishes trial 1: %v", err)
+				}
+			})
 		}
 	}
 	stats, err := p.Run(t.Context())
@@ -402,7 +436,7 @@ func TestLeaseLostToAnotherProcess(t *testing.T) {
 		t.Errorf("lease lost for %v, %d trained; want trial 1 lost and the 5 others trained", lost, stats.Trained)
 	}
 	tr, _, err := f.store.Trial(t.Context(), f.spec.Name, 1)
-	if err != nil || tr.Status != results.Running || tr.Lease.Owner.ID != "thief" {
-		t.Errorf("trial 1 after the steal: %+v, %v; want running under the thief", tr, err)
+	if err != nil || tr.Status != results.Done || tr.Attempts != 2 {
+		t.Errorf("trial 1: %+v, %v; want done by the thief, in attempt 2", tr, err)
 	}
 }

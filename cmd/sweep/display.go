@@ -33,6 +33,7 @@ type display struct {
 	mu        sync.Mutex
 	finished  int
 	lastRetry time.Time // when a Retrying event was last shown
+	waiting   bool      // a Waiting event was shown
 	unit      string    // adaptive sweeps: the rungs' unit, "epochs" or "iterations"
 	deadline  time.Time // when the sweep's budget runs out; zero: no budget
 	metric    string    // the sweep's metric
@@ -194,6 +195,12 @@ func (d *display) event(e trial.Event) {
 				why = "cannot be reached"
 			}
 			line = fmt.Sprintf("the database %s: retrying %s while training goes on\n", why, what)
+		}
+	case trial.Waiting:
+		// Once a run: every idle worker polls.
+		if !d.waiting {
+			d.waiting = true
+			line = "nothing left to claim: waiting for the trials other processes run, to take over any whose process dies\n"
 		}
 	case trial.Interrupted:
 		line = interruptedLine(e)

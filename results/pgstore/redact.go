@@ -3,6 +3,7 @@ package pgstore
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -53,3 +54,90 @@ func Redact(dsn string) string {
 	}
 	return u.String()
 }
+
+// secrets returns the password of a connection string, as pgx parsed it
+// (password) and as rawSecrets finds it, in each form a message may
+// quote it: what scrub masks.
+func secrets(dsn, password string) []string {
+	out := rawSecrets(dsn)
+	if password != "" {
+		out = append(out, password)
+	}
+	var all []string
+	for _, p := range out {
+		all = append(all, p, url.QueryEscape(p), url.PathEscape(p), url.UserPassword("", p).String()[1:])
+	}
+	slices.SortFunc(all, func(a, b string) int { // longest first
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	all = slices.Compact(all)
+	return slices.DeleteFunc(all, func(s string) bool { return s == "" || s == "xxxxx" })
+}
+
+// urlUserinfo is the user information of a URL, up to its last '@'.
+var urlUserinfo = regexp.MustCompile(`(?i)^postgres(?:ql)?://([^/?#]*)@`)
+
+// urlPassword is a password query parameter.
+var urlPassword = regexp.MustCompile(`(?i)[?&]password=([^&#]*)`)
+
+// rawSecrets finds the passwords in a connection string, even one that
+// does not parse: in a URL's user information and password parameter, and
+// in password=... pairs; raw and decoded.
+func rawSecrets(dsn string) []string {
+	var out []string
+	add := func(s string) {
+		out = append(out, s)
+		if u, err := url.QueryUnescape(s); err == nil {
+			out = append(out, u)
+		}
+		if u, err := url.PathUnescape(s); err == nil {
+			out = append(out, u)
+		}
+	}
+	if m := urlUserinfo.FindStringSubmatch(dsn); m != nil {
+		if _, pw, ok := strings.Cut(m[1], ":"); ok {
+			add(pw)
+		}
+	}
+	for _, m := range urlPassword.FindAllStringSubmatch(dsn, -1) {
+		add(m[1])
+	}
+	for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
+		v := m[2]
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			v = strings.NewReplacer(`\'`, `'`, `\\`, `\`).Replace(v[1 : len(v)-1])
+		}
+		add(v)
+		// In a URL's query, the pair ends at the next parameter.
+		if i := strings.IndexAny(v, "&#"); i > 0 {
+			add(v[:i])
+		}
+	}
+	return out
+}
+
+// scrub masks the Store's secrets in err's message, keeping what err wraps
+// for errors.Is and errors.As.
+func (s *Store) scrub(err error) error {
+	msg := err.Error()
+	masked := msg
+	for _, p := range s.secrets {
+		masked = strings.ReplaceAll(masked, p, "xxxxx")
+	}
+	if masked == msg {
+		return err
+	}
+	return &scrubbed{msg: masked, err: err}
+}
+
+// scrubbed is an error whose message has its secrets masked.
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e *scrubbed) Error() string { return e.msg }
+func (e *scrubbed) Unwrap() error { return e.err }

@@ -136,7 +136,7 @@ func npzArrays(t *testing.T, path string) map[string][]byte {
 	return m
 }
 
-// TestShippedSpecs validates every spec of sweeps/ through the CLI (as
+// TestShippedSpecs validates every spec of sweeps/ and examples/ through the CLI (as
 // shipped and with a non-zero seed, a user's first edit) and runs each to
 // finished trials, capped for the test: the same file, with its iterations
 // or epochs cut and its grid or trials cut to the first two. CIFAR-10
@@ -148,6 +148,11 @@ func TestShippedSpecs(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no specs in sweeps/ (%v)", err)
 	}
+	examples, err := filepath.Glob("../../examples/*/*.toml")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no specs in examples/ (%v)", err)
+	}
+	files = append(files, examples...)
 	fixtures, err := filepath.Abs("../../data/testdata/cifar10/cifar-10-python.tar.gz")
 	if err != nil {
 		t.Fatal(err)

@@ -78,7 +78,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// write, and refuses a damaged file); a new one is created only once
 	// the data has loaded (execute), so a mistake in [data] leaves no
 	// empty database behind.
-	st, err := openExisting(a.db)
+	st, err := openRun(a.db, false)
 	var old *results.Sweep
 	switch {
 	case errors.Is(err, results.ErrNotFound) || emptyFile(a.db):
@@ -146,7 +146,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !ok {
 		return code
 	}
-	st, err := openExisting(a.db)
+	st, err := openRun(a.db, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
@@ -221,7 +221,7 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 		return exitUsage
 	}
 	if st == nil {
-		if st, err = openDB(db); err != nil {
+		if st, err = openRun(db, true); err != nil {
 			fmt.Fprintf(stderr, "sweep run: %v\n", err)
 			return exitCode(err)
 		}

@@ -60,7 +60,11 @@ type Owner struct {
 	Host  string `json:"host"`
 	PID   int    `json:"pid"`
 	Start int64  `json:"start"` // process start time, detects pid reuse
-	ID    string `json:"id"`    // random per process; what lease checks compare
+	// NS is where PID means something (Linux: the boot id and the pid
+	// namespace), "" when unknown: a process checks the life of an owner
+	// only when both its host and its NS are its own.
+	NS string `json:"ns,omitempty"`
+	ID string `json:"id"` // random per process; what lease checks compare
 	// Attempt, when not 0, is the attempt of the trial the caller holds
 	// (Trial.Attempts as its claim returned it), presented by a write as a
 	// fencing token (see Store); not stored.

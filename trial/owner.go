@@ -12,14 +12,32 @@ import (
 )
 
 // Self returns the identity of this process as a lease owner: host name,
-// pid, the process's start time (so a reused pid is not mistaken for it) and
-// a random id.
+// pid, the process's start time (so a reused pid is not mistaken for it),
+// the boot and pid namespace it runs in, and a random id.
 func Self() results.Owner {
 	host, _ := os.Hostname()
 	id := make([]byte, 8)
 	_, _ = rand.Read(id) // crypto/rand.Read never fails (Go 1.24+)
 	pid := os.Getpid()
-	return results.Owner{Host: host, PID: pid, Start: processStart(pid), ID: hex.EncodeToString(id)}
+	return results.Owner{Host: host, PID: pid, Start: processStart(pid), NS: pidNamespace(), ID: hex.EncodeToString(id)}
+}
+
+// pidNamespace names where this process's pid means something: the
+// kernel's boot id and the inode of its pid namespace (Linux), "" where
+// they cannot be read. Containers can share a host name across pid
+// namespaces (pods with hostNetwork, same-named pods in two namespaces,
+// two machines cloned from one image): a pid is only checked for life in
+// the namespace it belongs to.
+func pidNamespace() string {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(boot)) + "/" + ns
 }
 
 // processStart returns the start time of process pid in clock ticks since
@@ -90,12 +108,13 @@ func (s ProcessState) String() string {
 }
 
 // OwnerState reports what self, a process on this host, can tell about o,
-// the owner of a lease: ProcessUnknown when o is on another host (or this
-// OS cannot check processes), otherwise whether o's process is alive,
-// stopped or gone. The host names are compared as stored; o's start time,
-// when known, tells a reused pid from o.
+// the owner of a lease: ProcessUnknown when o is on another host, or in
+// another boot or pid namespace of a host of the same name (when both
+// recorded theirs), or this OS cannot check processes; otherwise whether
+// o's process is alive, stopped or gone. The host names are compared as
+// stored; o's start time, when known, tells a reused pid from o.
 func OwnerState(self, o results.Owner) ProcessState {
-	if o.Host != self.Host {
+	if o.Host != self.Host || o.NS != "" && self.NS != "" && o.NS != self.NS {
 		return ProcessUnknown
 	}
 	return processState(o.PID, o.Start)

@@ -74,6 +74,10 @@ func TestOwnerState(t *testing.T) {
 		{"a reused pid", results.Owner{Host: self.Host, PID: self.PID, Start: self.Start + 1, ID: "x"}, reused},
 		{"another host's process", results.Owner{Host: "elsewhere", PID: running.Process.Pid, ID: "x"}, ProcessUnknown},
 		{"another host's, with a pid unused here", results.Owner{Host: "elsewhere", PID: 1 << 30, ID: "x"}, ProcessUnknown},
+		// A host of the same name in another pid namespace (a container):
+		// its pids are not ours, even one that is gone here.
+		{"another namespace's, with a pid unused here", results.Owner{Host: self.Host, NS: "other-boot/pid:[1]", PID: 1 << 30, ID: "x"}, ProcessUnknown},
+		{"this namespace's, recorded", results.Owner{Host: self.Host, NS: self.NS, PID: 1 << 30, ID: "x"}, ProcessGone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,7 +54,7 @@ type Server struct {
 	dir  string // everything of the server: data, socket, log; removed by cleanup
 	data string
 	sock string
-	cred *syscall.Credential // nil when not root
+	root bool // the server runs as the unprivileged user (this process is root)
 
 	mu   sync.Mutex // guards proc
 	proc *process
@@ -144,7 +144,7 @@ func newServer() (s *Server, err error) {
 		return nil, err
 	}
 	if os.Geteuid() == 0 {
-		s.cred = &syscall.Credential{Uid: unprivileged, Gid: unprivileged}
+		s.root = true
 		for _, p := range []string{dir, s.sock} {
 			if err := os.Chown(p, unprivileged, unprivileged); err != nil {
 				return nil, fmt.Errorf("hand %s to uid %d: %w", p, unprivileged, err)
@@ -168,7 +168,7 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	asUser(cmd, s.root)
 	return cmd
 }
 
@@ -218,8 +218,9 @@ func (s *Server) start() error {
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200")
 	cmd.Stdout, cmd.Stderr = log, log
-	// The postmaster dies with the test binary, even when it is killed.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	// The postmaster dies with the test binary, even when it is killed
+	// (Linux).
+	dieWithParent(cmd)
 	if err := spawn(cmd); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}

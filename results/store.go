@@ -43,7 +43,8 @@ type Store interface {
 	// Location names the database in messages: the file's path, or the
 	// PostgreSQL connection string with its password masked.
 	Location() string
-	// Close releases the store's connections. A Store may not be used after.
+	// Close releases the store's connections; closing again does nothing.
+	// A Store may not be used after.
 	Close() error
 
 	// Sweep returns the sweep named name, with its spec and canonical form.

@@ -30,6 +30,7 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "best", err)
 	}
+	defer st.Close()
 	sw, err := st.Sweep(ctx, name)
 	if err != nil {
 		return fail(stderr, "best", err)

@@ -24,6 +24,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
+	defer st.Close()
 	if err := st.Check(ctx); err != nil {
 		return fail(stderr, "check", err)
 	}

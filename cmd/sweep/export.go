@@ -33,6 +33,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(stderr, "export", err)
 	}
+	defer st.Close()
 	trials, err := st.Trials(ctx, pos[0], results.Filter{})
 	if err != nil {
 		return fail(stderr, "export", err)

@@ -41,6 +41,7 @@ func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(stderr, "export-model", err)
 	}
+	defer st.Close()
 	if n == 0 {
 		if n, err = defaultModelTrial(ctx, st, name, stderr); err != nil {
 			return fail(stderr, "export-model", err)

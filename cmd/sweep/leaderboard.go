@@ -66,6 +66,7 @@ func runLeaderboard(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(stderr, "leaderboard", err)
 	}
+	defer st.Close()
 	if *watch {
 		return watchBoard(ctx, st, pos[0], o, stdout, stderr)
 	}

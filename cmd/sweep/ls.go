@@ -72,6 +72,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "ls", err)
 	}
+	defer st.Close()
 	recs, err := sweepRecords(ctx, st)
 	if err != nil {
 		return fail(stderr, "ls", err)

@@ -79,6 +79,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "plot", err)
 	}
+	defer st.Close()
 	in, err := reportInput(ctx, st, name)
 	if err == nil && kind == "curves" {
 		err = moreHistories(ctx, st, in, *top)

@@ -32,6 +32,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(stderr, "report", err)
 	}
+	defer st.Close()
 	in, err := reportInput(ctx, st, name)
 	if err != nil {
 		return fail(stderr, "report", err)

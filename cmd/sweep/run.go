@@ -88,6 +88,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitCode(err)
 	default:
+		defer st.Close() // and execute's, which may open it; closing twice is harmless
 		old, err = st.Sweep(ctx, spec.Name)
 	}
 	switch {
@@ -151,6 +152,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
 	}
+	defer st.Close()
 	sw, err := st.Sweep(ctx, a.arg)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
@@ -225,6 +227,7 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 			fmt.Fprintf(stderr, "sweep run: %v\n", err)
 			return exitCode(err)
 		}
+		defer st.Close()
 	}
 
 	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),

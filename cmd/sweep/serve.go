@@ -44,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
+	defer st.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fail(stderr, "serve", err)

@@ -40,6 +40,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "show", err)
 	}
+	defer st.Close()
 	t, hist, err := st.Trial(ctx, pos[0], n)
 	if err != nil {
 		return fail(stderr, "show", err)

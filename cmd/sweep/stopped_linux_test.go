@@ -20,7 +20,10 @@ import (
 // but is stopped), not that the process is gone; ls counts its trials as
 // stale, not running.
 func TestStoppedOwner(t *testing.T) {
-	spec := writeSpec(t, killSpec)
+	// killSpec's trials, made long enough (seconds each) that a loaded
+	// machine cannot finish the sweep before the test stops it.
+	long := strings.NewReplacer("train = 2000", "train = 4000", "hidden = [40]", "hidden = [100]", "epochs = 12", "epochs = 20").Replace(killSpec)
+	spec := writeSpec(t, long)
 	db := newDB(t)
 	cmd, out := sweepProcess(t, "run", spec, "--db", db)
 	t.Cleanup(func() {
@@ -42,6 +45,9 @@ func TestStoppedOwner(t *testing.T) {
 			}
 			if strings.Contains(string(b), ") T ") {
 				break
+			}
+			if strings.Contains(string(b), ") Z ") {
+				t.Fatalf("the sweep ended before it could be stopped; output:\n%s", out)
 			}
 			time.Sleep(time.Millisecond)
 		}

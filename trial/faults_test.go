@@ -22,6 +22,7 @@ type call struct {
 	ck     *results.Checkpoint
 	now    time.Time
 	n      int   // the number of earlier calls of op (for this trial)
+	seq    int   // the number of earlier calls
 	done   bool  // the call has returned
 	err    error // what it returned
 }
@@ -35,6 +36,7 @@ type faultyStore struct {
 	mu       sync.Mutex
 	calls    []call
 	seen     map[string]int
+	seq      int        // calls made so far
 	returned *sync.Cond // broadcast when a call returns
 }
 
@@ -52,6 +54,8 @@ func (s *faultyStore) do(c call, f func() error) error {
 	}
 	key := fmt.Sprint(c.op, c.trial)
 	c.n = s.seen[key]
+	c.seq = s.seq
+	s.seq++
 	s.seen[key]++
 	i := len(s.calls)
 	s.calls = append(s.calls, c)
@@ -290,7 +294,16 @@ func TestLockedForeverLosesOnlyThatTrial(t *testing.T) {
 	}}
 	var ev events
 	p := f.pool(2)
-	p.Store, p.Events, p.Now = fs, ev.add, clock.now
+	mark := -1 // fs's calls when the victim's lease was lost
+	p.Store, p.Now = fs, clock.now
+	p.Events = func(e Event) {
+		if e.Kind == LeaseLost {
+			fs.mu.Lock()
+			mark = fs.seq
+			fs.mu.Unlock()
+		}
+		ev.add(e)
+	}
 	p.LeaseTTL = time.Second // waits of 10 ms doubling to 83 ms
 	stats, err := p.Run(t.Context())
 	if err != nil {
@@ -314,9 +327,17 @@ func TestLockedForeverLosesOnlyThatTrial(t *testing.T) {
 		t.Fatalf("trial %d: %+v, %v; want left running", victim, tr, err)
 	}
 	deadline := tr.Lease.Claimed.Add(p.LeaseTTL - p.LeaseTTL/10)
-	retries := 0
+	retries, later := 0, 0
 	for _, op := range []string{"checkpoint", "finish", "release"} {
 		for _, c := range fs.made(op, victim) {
+			if c.seq >= mark {
+				// Given up, it is still released (fenced) once the
+				// database answers, for two leases' time.
+				if op == "release" {
+					later++
+				}
+				continue
+			}
 			if c.n == 0 {
 				continue // a first attempt: always made
 			}
@@ -328,6 +349,9 @@ func TestLockedForeverLosesOnlyThatTrial(t *testing.T) {
 	}
 	if retries < 5 {
 		t.Errorf("%d retries of trial %d's writes, want about 8 (the 10 refusals of its lease, less the first attempts)", retries, victim)
+	}
+	if later == 0 {
+		t.Errorf("trial %d was never released after it was given up", victim)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -115,6 +116,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	held    map[int]time.Time // trials this process holds a lease on: when each lease was last refreshed
+	expired map[int]expiry    // trials given up at their lease's deadline, maybe still running under it in the store
 	changed chan struct{}     // closed (and replaced) when a trial of this pool pauses or ends
 }
 
@@ -139,12 +141,50 @@ func (p *Pool) now() time.Time {
 	return time.Now()
 }
 
+// expiry is a trial given up at its lease's deadline: the attempt it was
+// in, and when.
+type expiry struct {
+	attempt int
+	at      time.Time
+}
+
+// releaseExpired gives back the trials given up at their lease's deadline
+// that are still running under this process's lease, fenced by their
+// attempts: a trial another process has reclaimed meanwhile is left to it.
+// Those the database does not answer for are tried again next time, for
+// two leases' time (then, whoever runs the sweep next reclaims them).
+func (p *Pool) releaseExpired(ctx context.Context) {
+	p.mu.Lock()
+	ns := make(map[int]expiry, len(p.expired))
+	maps.Copy(ns, p.expired)
+	p.mu.Unlock()
+	for n, e := range ns {
+		o := p.Owner
+		o.Attempt = e.attempt
+		err := p.Store.Release(ctx, p.Sweep, n, o, p.now(), nil, nil, 0)
+		if err == nil || errors.Is(err, results.ErrLeaseLost) || errors.Is(err, results.ErrNoTrial) || time.Since(e.at) > 2*p.ttl() {
+			p.mu.Lock()
+			delete(p.expired, n)
+			p.mu.Unlock()
+		}
+	}
+}
+
+// holdsExpired reports whether trials given up at their lease's deadline
+// are still to be released.
+func (p *Pool) holdsExpired() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.expired) > 0
+}
+
 // othersRunning reports whether trials of the sweep are running under
-// other processes' leases (false if the store cannot say).
+// other processes' leases (true if the store cannot say now: the worker
+// waits and asks again).
 func (p *Pool) othersRunning(ctx context.Context) bool {
 	ts, err := p.Store.Running(ctx, p.Sweep)
 	if err != nil {
-		return false
+		return ctx.Err() == nil
 	}
 	for _, t := range ts {
 		if t.Lease != nil && !t.Lease.Owner.Same(p.Owner) {
@@ -199,6 +239,7 @@ func (p *Pool) Run(ctx context.Context) (Stats, error) {
 	}
 	workers := max(p.Workers, 1)
 	p.held = map[int]time.Time{}
+	p.expired = map[int]expiry{}
 	p.changed = make(chan struct{})
 	var (
 		st   Stats
@@ -215,12 +256,12 @@ func (p *Pool) Run(ctx context.Context) (Stats, error) {
 	g.SetLimit(workers)
 	for w := range workers {
 		g.Go(func() error {
-			poll := waitPoll
+			idle := idleState{poll: waitPoll}
 			for {
 				if gctx.Err() != nil {
 					return nil
 				}
-				more, err := p.one(gctx, w, count, &poll)
+				more, err := p.one(gctx, w, count, &idle)
 				if err != nil || !more {
 					return err
 				}
@@ -234,10 +275,19 @@ func (p *Pool) Run(ctx context.Context) (Stats, error) {
 	return st, err
 }
 
+// idleState is a worker's state while it finds nothing to claim.
+type idleState struct {
+	poll time.Duration // the next wait
+	// last: the previous claim found nothing, and no other process ran a
+	// trial: one more claim, then the worker ends (a trial another
+	// process gave back in between is claimed).
+	last bool
+}
+
 // one claims and trains one trial. It reports false when nothing was left,
-// or the run is to end.
-// poll is the worker's current wait when there is nothing to claim.
-func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), poll *time.Duration) (bool, error) {
+// or the run is to end. idle is the worker's state while it finds nothing
+// to claim.
+func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), idle *idleState) (bool, error) {
 	// Store writes must land even when ctx is cancelled (Ctrl-C): they use
 	// a context that is not cancelled with it. ctx ends their retries.
 	sctx := context.WithoutCancel(ctx)
@@ -248,6 +298,7 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), po
 	if !p.Deadline.IsZero() && !p.now().Before(p.Deadline) {
 		return false, nil // the budget ran out: nothing new starts
 	}
+	p.releaseExpired(sctx)
 	var decide func([]results.Trial) (results.Plan, error)
 	if p.Scheduler != nil {
 		decide = decider(p.Scheduler)
@@ -273,8 +324,8 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), po
 		// while).
 		select {
 		case <-changed:
-		case <-time.After(*poll):
-			*poll = min(2**poll, waitPollMax)
+		case <-time.After(idle.poll):
+			idle.poll = min(2*idle.poll, waitPollMax)
 		case <-ctx.Done():
 			return false, nil
 		}
@@ -285,23 +336,31 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), po
 		// them to end, to reclaim those that are, so that a sweep ends
 		// done however many of its processes die, as long as one lives.
 		// (An adaptive sweep's scheduler waits for them itself: ErrWait.)
-		if p.Scheduler == nil && p.othersRunning(sctx) {
-			p.emit(Event{Kind: Waiting, Worker: worker})
-			select {
-			case <-time.After(*poll):
-				*poll = min(2**poll, waitPollMax)
-			case <-ctx.Done():
+		if p.Scheduler != nil || p.budgetOut() {
+			return false, nil
+		}
+		if !p.othersRunning(ctx) && !p.holdsExpired() {
+			if idle.last {
 				return false, nil
 			}
+			idle.last = true
 			return true, nil
 		}
-		return false, nil
+		idle.last = false
+		p.emit(Event{Kind: Waiting, Worker: worker})
+		select {
+		case <-time.After(idle.poll):
+			idle.poll = min(2*idle.poll, waitPollMax)
+		case <-ctx.Done():
+			return false, nil
+		}
+		return true, nil
 	case busy(err) && ctx.Err() != nil:
 		return false, nil // interrupted while waiting for the database
 	case err != nil:
 		return false, fmt.Errorf("claim a trial of %q: %w", p.Sweep, err)
 	}
-	*poll = waitPoll
+	idle.poll, idle.last = waitPoll, false
 	defer p.unhold(t.Number)
 	from := 0
 	if ck != nil {
@@ -414,7 +473,24 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), po
 	if saveErr != nil {
 		cause = saveErr // the store's error names the trial and the sweep
 	}
+	if saveErr == nil && p.budgetOut() && errors.Is(res.Err, context.DeadlineExceeded) {
+		// The budget ran out mid-trial: it stops, checkpointed, for a run
+		// with budget left, as at Ctrl-C; the run ends without error.
+		cause = budgetStop{res.Err}
+	}
 	return p.release(ctx, worker, t, res.Checkpoint, res.History, dur, stored, cause, count)
+}
+
+// budgetStop is the cause of a trial stopped because the sweep's budget
+// ran out.
+type budgetStop struct{ err error }
+
+func (b budgetStop) Error() string { return "the sweep's budget ran out: " + b.err.Error() }
+func (b budgetStop) Unwrap() error { return b.err }
+
+// budgetOut reports whether the sweep's budget (Deadline) has run out.
+func (p *Pool) budgetOut() bool {
+	return !p.Deadline.IsZero() && !p.now().Before(p.Deadline)
 }
 
 // release gives trial t back as interrupted, with checkpoint ck and its
@@ -464,6 +540,8 @@ func (p *Pool) release(ctx context.Context, worker int, t *results.Trial, ck *re
 	})
 	p.emit(e)
 	switch {
+	case ctx.Err() == nil && errors.As(cause, new(budgetStop)):
+		return false, err // the budget ran out: no error of the trial's
 	case ctx.Err() == nil:
 		// The run goes on, but this trial's checkpoint or outcome could
 		// not be written.
@@ -476,7 +554,18 @@ func (p *Pool) release(ctx context.Context, worker int, t *results.Trial, ck *re
 
 // leaseLost reports that trial t is no longer this process's. The run goes
 // on unless ctx is done.
+//
+// A trial given up at its lease's deadline (ErrLeaseExpired: the database
+// was locked or unreachable) may still be running under this process's
+// lease in the store, where no other process takes it while this one
+// lives: it is remembered, and released (releaseExpired) once the database
+// answers, so that it is claimed again rather than left running.
 func (p *Pool) leaseLost(ctx context.Context, worker int, t *results.Trial, err error, count func(func(*Stats))) (bool, error) {
+	if errors.Is(err, ErrLeaseExpired) && !errors.Is(err, results.ErrLeaseLost) {
+		p.mu.Lock()
+		p.expired[t.Number] = expiry{attempt: t.Attempts, at: time.Now()}
+		p.mu.Unlock()
+	}
 	count(func(s *Stats) { s.LeaseLost++ })
 	p.emit(Event{Kind: LeaseLost, Worker: worker, Trial: t, Err: err})
 	return ctx.Err() == nil, nil

@@ -15,7 +15,7 @@ import (
 // (results.ErrLocked) until the trial's lease was about to expire, so the
 // pool gave up writing it. The trial is left running in the store, to
 // whichever process reclaims it once its lease has expired.
-var ErrLeaseExpired = errors.New("lease expired while the database was locked")
+var ErrLeaseExpired = errors.New("lease expired while the database was locked or unreachable")
 
 // A write the database's lock refused is tried again after retryFirst,
 // then twice as long each time up to retryMax, each wait shortened by up to

@@ -150,3 +150,32 @@ func TestHyperband(t *testing.T) {
 		t.Errorf("%d trials in brackets %v: want 15 in more than one", len(ts), brackets)
 	}
 }
+
+// TestGridBudget: a grid sweep whose budget runs out mid-trial stops, its
+// running trials checkpointed and interrupted, and exits 0 (a launcher
+// must not take a spent budget for an error); a run with budget left
+// resumes them from their checkpoints.
+func TestGridBudget(t *testing.T) {
+	long := strings.NewReplacer("train = 2000", "train = 4000", "hidden = [40]", "hidden = [100]", "epochs = 12", "epochs = 20",
+		`name = "kill-test"`, `name = "grid-budget"`+"\n").Replace(killSpec)
+	long = strings.Replace(long, `method = "grid"`, "method = \"grid\"\nbudget = \"1s\"", 1)
+	spec := writeSpec(t, long)
+	db := newDB(t)
+	code, stdout, stderr := runCLI(t, "run", spec, "--db", db)
+	if code != exitOK || !strings.Contains(stdout, "budget ran out") {
+		t.Fatalf("run out of budget: exit %d, want 0 and the budget named\n%s%s", code, stdout, stderr)
+	}
+	interrupted := 0
+	for _, tr := range trialsOf(t, db, "grid-budget") {
+		switch tr.Status {
+		case results.Interrupted:
+			interrupted++
+		case results.Done, results.Pending:
+		default:
+			t.Errorf("trial %d is %s after the budget ran out", tr.Number, tr.Status)
+		}
+	}
+	if interrupted == 0 {
+		t.Errorf("no trial was stopped by the budget:\n%s", stdout)
+	}
+}

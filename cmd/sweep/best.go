@@ -26,7 +26,7 @@ func runBest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "best", err)
 	}
 	name := pos[0]
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "best", err)
 	}

@@ -20,7 +20,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if _, code, ok := parseArgs(fs, args, 0, 0); !ok {
 		return code
 	}
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "check", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,7 +111,7 @@ func TestPostgresClusterOfProcesses(t *testing.T) {
 	}
 	// trials reads the sweep's trials: none while it is not created yet.
 	trials := func() []results.Trial {
-		st, err := openExisting(dsn)
+		st, err := openExisting(context.Background(), dsn)
 		if err != nil {
 			return nil
 		}
@@ -292,6 +293,61 @@ func TestCommandsOnPostgres(t *testing.T) {
 	cli(exitUsage, "show", "pg-small", "99", "--db", dsn)
 	cli(exitUsage, "copy", "--from", file, "--to", dsn) // exists: --replace
 	cli(exitOK, "copy", "--from", file, "--to", dsn, "--replace")
+
+	// --replace refuses, unless --force, a sweep with finished trials the
+	// copy has not finished, and, even forced, one live processes run.
+	ctx := context.Background()
+	pg, err := openExisting(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	d, err := pg.Dump(ctx, "pg-small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As if the copy had not finished a trial (not the selected best one).
+	k := slices.IndexFunc(d.Trials, func(td results.TrialDump) bool {
+		return d.Sweep.Best == nil || td.Trial.Number != d.Sweep.Best.Trial
+	})
+	d.Trials[k].Trial.Status = results.Interrupted
+	d.Trials[k].Model = nil
+	older := filepath.Join(dir, "older.db")
+	fst, err := openDB(ctx, older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fst.Load(ctx, d, false); err != nil {
+		t.Fatal(err)
+	}
+	if out := cli(exitUsage, "copy", "--from", older, "--to", dsn, "--replace"); out != "" {
+		t.Errorf("refused copy printed %q", out)
+	}
+	if want := fmt.Sprintf("has finished trials (%d) that the copy has not", k+1); !strings.Contains(all.String(), want) {
+		t.Errorf("the refusal does not say %q:\n%s", want, all.String())
+	}
+	// A side left out is $SWEEP_DB.
+	t.Setenv("SWEEP_DB", dsn)
+	cli(exitUsage, "copy", "--from", older) // to $SWEEP_DB: exists, no --replace
+	cli(exitOK, "copy", "--from", older, "--replace", "--force")
+	if ts := trialsOf(t, dsn, "pg-small"); ts[k].Status != results.Interrupted {
+		t.Errorf("trial %d after the forced replace: %s", k+1, ts[k].Status)
+	}
+	// A live process (this one: its own leases are never stale to it)
+	// runs the sweep in the target: no replace, even forced.
+	now := time.Now()
+	tr, _, err := pg.Claim(ctx, "pg-small", self(), now, trial.Staleness(self(), now, leaseTTL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli(exitRuntime, "copy", "--from", older, "--replace", "--force")
+	if want := fmt.Sprintf("trial %d (%s) is held by live processes", tr.Number, self()); !strings.Contains(all.String(), want) {
+		t.Errorf("the refusal does not say %q:\n%s", want, all.String())
+	}
+	if err := pg.Release(ctx, "pg-small", tr.Number, self(), time.Now(), nil, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SWEEP_DB", "")
 	// A server that refuses the connection: an error naming it, masked.
 	bad := withPassword(t, "postgres://nobody@/nodb?host="+filepath.Join(dir, "nosocket")+"&connect_timeout=1", secret)
 	code, stdout, stderr := runCLI(t, "ls", "--db", bad)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/sweep-dev/sweep/report"
@@ -31,31 +32,49 @@ func init() {
 // A sweep some live process is running is refused: its trials would go on
 // in the source, not in the copy. Running trials whose process is gone are
 // copied as interrupted, with their checkpoints, so that the copy resumes
-// them at once. A sweep the target has already is refused unless --replace.
+// them at once. A sweep the target has already is refused unless
+// --replace; even then, one that live processes run in the target is
+// refused (their trials would be lost and trained again), and one with
+// finished trials the copy has not finished is refused unless --force
+// (replacing it would discard them). One of --from and --to may be left
+// out: it is then $SWEEP_DB, so that a connection string need not be an
+// argument (which every user of the machine can read in ps).
 func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "the database to copy from: a file, or a PostgreSQL URL (required)")
 	to := fs.String("to", "", "the database to copy to, created if need be: a file, or a PostgreSQL URL (required)")
 	replace := fs.Bool("replace", false, "overwrite a sweep of the same name in the target")
+	force := fs.Bool("force", false, "with --replace: overwrite it even if it has finished trials the copy has not")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: sweep copy --from DB --to DB [--replace] [NAME...]\n\n")
+		fmt.Fprintf(stderr, "usage: sweep copy --from DB --to DB [--replace [--force]] [NAME...]\n\n")
 		fmt.Fprintf(stderr, "Copies the named sweeps (all when none is named), every trial with its\n")
 		fmt.Fprintf(stderr, "history, checkpoint and kept weights. DB is a file path or a PostgreSQL URL\n")
-		fmt.Fprintf(stderr, "(postgres://user@host/dbname); keep its password in ~/.pgpass or PGPASSWORD.\n\nflags:\n")
+		fmt.Fprintf(stderr, "(postgres://user@host/dbname); keep its password in ~/.pgpass or PGPASSWORD.\n")
+		fmt.Fprintf(stderr, "Either --from or --to may be left out: it is then $SWEEP_DB.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	names, code, ok := parseArgs(fs, args, 0, math.MaxInt)
 	if !ok {
 		return code
 	}
+	if env := os.Getenv("SWEEP_DB"); env != "" && (*from == "") != (*to == "") {
+		if *from == "" {
+			*from = env
+		} else {
+			*to = env
+		}
+	}
 	if *from == "" || *to == "" {
-		return fail(stderr, "copy", usagef("--from and --to are both required (see sweep help copy)"))
+		return fail(stderr, "copy", usagef("--from and --to are both required, or one of them and $SWEEP_DB (see sweep help copy)"))
+	}
+	if *force && !*replace {
+		return fail(stderr, "copy", usagef("--force goes with --replace"))
 	}
 	if sameDB(*from, *to) {
 		return fail(stderr, "copy", usagef("--from and --to are the same database (%s)", storage.Redact(*from)))
 	}
-	src, err := openExisting(*from)
+	src, err := openExisting(ctx, *from)
 	if err != nil {
 		return fail(stderr, "copy", fmt.Errorf("--from: %w", err))
 	}
@@ -86,11 +105,17 @@ func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		dumps = append(dumps, d)
 	}
-	dst, err := openDB(*to)
+	dst, err := openDB(ctx, *to)
 	if err != nil {
 		return fail(stderr, "copy", fmt.Errorf("--to: %w", err))
 	}
 	defer dst.Close()
+	// Every sweep is checked against the target before any is written.
+	for _, d := range dumps {
+		if err := replaceable(ctx, dst, d, *replace, *force); err != nil {
+			return fail(stderr, "copy", err)
+		}
+	}
 	for _, d := range dumps {
 		if err := dst.Load(ctx, d, *replace); err != nil {
 			if errors.Is(err, results.ErrExists) {
@@ -103,14 +128,75 @@ func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// replaceable refuses to write d over the target's sweep of that name: at
+// all without replace; with it, when live processes run the target's
+// sweep, or (unless force) when the target has finished trials the copy
+// has not. The copy's attempt numbers are raised to the target's, so that
+// a write of an attempt made in the target is never taken for one of the
+// copy's (attempts are fencing tokens).
+func replaceable(ctx context.Context, dst results.Store, d *results.Dump, replace, force bool) error {
+	name := d.Sweep.Name
+	ts, err := dst.Trials(ctx, name, results.Filter{})
+	if errors.Is(err, results.ErrNoSweep) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !replace {
+		return usagef("sweep %q is in %s already; add --replace to overwrite it with the copy", name, dst.Location())
+	}
+	stale := trial.Staleness(self(), clock(), leaseTTL)
+	inCopy := map[string]*results.Trial{}
+	for i := range d.Trials {
+		inCopy[d.Trials[i].Trial.Key] = &d.Trials[i].Trial
+	}
+	var live, lost []string
+	for _, t := range ts {
+		if t.Status == results.Running && t.Lease != nil && !stale(*t.Lease) {
+			live = append(live, fmt.Sprintf("%d (%s)", t.Number, t.Lease.Owner))
+		}
+		c := inCopy[t.Key]
+		if t.Status.Finished() && (c == nil || !c.Status.Finished()) {
+			lost = append(lost, strconv.Itoa(t.Number))
+		}
+		if c != nil && c.Attempts < t.Attempts {
+			c.Attempts = t.Attempts
+		}
+	}
+	switch {
+	case len(live) > 0:
+		return fmt.Errorf("sweep %q is running in %s: %s held by live processes; stop them first, or their work is lost", name, dst.Location(), heldList(live))
+	case len(lost) > 0 && !force:
+		return usagef("sweep %q in %s has finished trials (%s) that the copy has not: replacing it would discard them; copy it the other way first, or add --force", name, dst.Location(), strings.Join(lost, ", "))
+	}
+	return nil
+}
+
+// heldList says which trials live processes hold: "trial 2 (host:pid) is",
+// "trials 2 (host:pid), 5 (host:pid) are".
+func heldList(held []string) string {
+	if len(held) == 1 {
+		return "trial " + held[0] + " is"
+	}
+	return "trials " + strings.Join(held, ", ") + " are"
+}
+
 // sameDB reports whether a and b name the same database, as far as their
-// text tells (the same file path or the same connection string).
+// text tells (the same file, or the same connection string, whichever of
+// PostgreSQL's two URL schemes it is written with).
 func sameDB(a, b string) bool {
 	if storage.IsPostgres(a) != storage.IsPostgres(b) {
 		return false
 	}
 	if storage.IsPostgres(a) {
-		return a == b
+		norm := func(s string) string {
+			if l := strings.ToLower(s); strings.HasPrefix(l, "postgresql://") {
+				return "postgres://" + s[len("postgresql://"):]
+			}
+			return s
+		}
+		return norm(a) == norm(b)
 	}
 	return sameFile(a, b)
 }
@@ -134,7 +220,7 @@ func detach(d *results.Dump) error {
 		t.Status, t.Lease = results.Interrupted, nil
 	}
 	if len(live) > 0 {
-		return fmt.Errorf("sweep %q is running: trials %s are held by live processes; stop them first (Ctrl-C or SIGTERM checkpoints their trials), then copy it", d.Sweep.Name, strings.Join(live, ", "))
+		return fmt.Errorf("sweep %q is running: %s held by live processes; stop them first (Ctrl-C or SIGTERM checkpoints their trials), then copy it", d.Sweep.Name, heldList(live))
 	}
 	return nil
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/sweep-dev/sweep/results"
@@ -27,40 +30,61 @@ func queryOptions(where string) storage.Options {
 // openExisting opens the results database where names (a file path or a
 // PostgreSQL connection string), which must exist, for a command that is
 // not a run.
-func openExisting(where string) (results.Store, error) {
-	return storage.OpenExisting(context.Background(), where, queryOptions(where))
+func openExisting(ctx context.Context, where string) (results.Store, error) {
+	return storage.OpenExisting(ctx, where, queryOptions(where))
 }
 
 // openDB opens the results database where names, creating it if need be,
 // for a command that is not a run.
-func openDB(where string) (results.Store, error) {
-	return storage.Open(context.Background(), where, queryOptions(where))
+func openDB(ctx context.Context, where string) (results.Store, error) {
+	return storage.Open(ctx, where, queryOptions(where))
 }
 
 // openRun opens the database of a run: the existing one (create false; an
 // error wrapping results.ErrNotFound if there is none), or creating it.
-func openRun(where string, create bool) (results.Store, error) {
+func openRun(ctx context.Context, where string, create bool) (results.Store, error) {
 	if create {
-		return storage.Open(context.Background(), where, storage.Options{})
+		return storage.Open(ctx, where, storage.Options{})
 	}
-	return storage.OpenExisting(context.Background(), where, storage.Options{})
+	return storage.OpenExisting(ctx, where, storage.Options{})
 }
 
-// dbArg is the --db argument of a command printed for the user to run,
-// quoted for a shell: a file's absolute path, so that the command works
-// from any directory; for PostgreSQL, "$SWEEP_DB" when that is where the
-// database came from, else the connection string with its password
-// masked (never printed).
-func dbArg(st results.Store) string {
+// dbFlag is the --db flag of a command printed for the user to run, with
+// its leading space, quoted for a shell: a file's absolute path, so that
+// the command works from any directory. For PostgreSQL: nothing when the
+// database came from $SWEEP_DB (the default, and a connection string in
+// the arguments would be visible to every user of the machine in ps); else
+// the connection string without its password (kept in ~/.pgpass or
+// $PGPASSWORD), so that pasting the command does not send a mask as one.
+func dbFlag(st results.Store) string {
 	p := st.Location()
 	if storage.IsPostgres(p) {
 		if env := os.Getenv("SWEEP_DB"); env != "" && storage.Redact(env) == p {
-			return `"$SWEEP_DB"`
+			return ""
 		}
-		return shellQuote(p)
+		return " --db " + shellQuote(withoutPassword(p))
 	}
 	if abs, err := filepath.Abs(p); err == nil {
 		p = abs
 	}
-	return shellQuote(p)
+	return " --db " + shellQuote(p)
 }
+
+// withoutPassword drops the (masked) password of a connection string.
+func withoutPassword(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && strings.Contains(dsn, "://") {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.User(u.User.Username())
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Del("password")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return strings.TrimSpace(kvMaskedPassword.ReplaceAllString(dsn, ""))
+}
+
+// kvMaskedPassword is the masked password pair of a key=value string.
+var kvMaskedPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*xxxxx\s*`)

@@ -29,7 +29,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := checkFormat(*format, "csv", "json"); err != nil {
 		return fail(stderr, "export", err)
 	}
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "export", err)
 	}

@@ -37,7 +37,7 @@ func runExportModel(ctx context.Context, args []string, stdout, stderr io.Writer
 			return fail(stderr, "export-model", err)
 		}
 	}
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "export-model", err)
 	}

@@ -279,7 +279,7 @@ func TestNoFinishedTrialExits1(t *testing.T) {
 	// best and export-model agree: a sweep none of whose trials finished
 	// training is a state of the sweep (exit 1), not bad usage.
 	db := newDB(t)
-	st, err := openDB(db)
+	st, err := openDB(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func runLeaderboard(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(stderr, "leaderboard", err)
 	}
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "leaderboard", err)
 	}
@@ -157,7 +157,7 @@ func watchBoard(ctx context.Context, st results.Store, name string, o boardOptio
 			idle = 0
 		}
 		if idle >= 2 {
-			fmt.Fprintf(stdout, "no process is running sweep %q; resume it with: sweep resume %s --db %s\n", name, shellQuote(name), dbArg(st))
+			fmt.Fprintf(stdout, "no process is running sweep %q; resume it with: sweep resume %s%s\n", name, shellQuote(name), dbFlag(st))
 			return exitOK
 		}
 		select {

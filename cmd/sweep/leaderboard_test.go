@@ -106,7 +106,7 @@ func fixtureHistory(epochs int, acc, lr float64) []results.Epoch {
 func fixtureDB(t testing.TB) string {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "sweep.db")
-	st, err := openDB(db)
+	st, err := openDB(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func BenchmarkLeaderboardTop10(b *testing.B) {
 // histories, through the results API.
 func bigSweep(b *testing.B, n, epochs int) string {
 	db := filepath.Join(b.TempDir(), "big.db")
-	st, err := openDB(db)
+	st, err := openDB(context.Background(), db)
 	if err != nil {
 		b.Fatal(err)
 	}

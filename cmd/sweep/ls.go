@@ -68,7 +68,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "table", "csv", "json"); err != nil {
 		return fail(stderr, "ls", err)
 	}
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "ls", err)
 	}

@@ -75,7 +75,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *top < 1 || *dpi < 10 || *dpi > 2400 {
 		return fail(stderr, "plot", usagef("--top must be at least 1, --dpi within [10, 2400]"))
 	}
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "plot", err)
 	}

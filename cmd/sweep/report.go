@@ -28,7 +28,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	name := pos[0]
-	st, err := openExisting(*db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return fail(stderr, "report", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/results/storage"
 	"github.com/sweep-dev/sweep/search"
 	"github.com/sweep-dev/sweep/trial"
 )
@@ -78,7 +80,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// write, and refuses a damaged file); a new one is created only once
 	// the data has loaded (execute), so a mistake in [data] leaves no
 	// empty database behind.
-	st, err := openRun(a.db, false)
+	st, err := openRun(ctx, a.db, false)
 	var old *results.Sweep
 	switch {
 	case errors.Is(err, results.ErrNotFound) || emptyFile(a.db):
@@ -147,7 +149,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !ok {
 		return code
 	}
-	st, err := openRun(a.db, false)
+	st, err := openRun(ctx, a.db, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep resume: %v\n", err)
 		return exitCode(err)
@@ -218,12 +220,12 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 		}
 		fmt.Fprintf(stderr, "sweep: data of %q: %v\n", spec.Name, err)
 		if old != nil && old.Data != nil && old.Data.Path == spec.Data.Path && errors.Is(err, data.ErrNotFound) {
-			fmt.Fprintf(stderr, "If the data set moved, point the sweep at it (its contents are checked):\n  sweep resume %s --data NEWPATH --db %s\n", shellQuote(spec.Name), dbArg(st))
+			fmt.Fprintf(stderr, "If the data set moved, point the sweep at it (its contents are checked):\n  sweep resume %s --data NEWPATH%s\n", shellQuote(spec.Name), dbFlag(st))
 		}
 		return exitUsage
 	}
 	if st == nil {
-		if st, err = openRun(db, true); err != nil {
+		if st, err = openRun(ctx, db, true); err != nil {
 			fmt.Fprintf(stderr, "sweep run: %v\n", err)
 			return exitCode(err)
 		}
@@ -308,18 +310,18 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 
 	if runErr != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "\n%s: %s. Resume with:\n  sweep resume %s --db %s\n",
-				stopReason(ctx), interruptedSummary(stats), shellQuote(spec.Name), dbArg(st))
+			fmt.Fprintf(stderr, "\n%s: %s. Resume with:\n  sweep resume %s%s\n",
+				stopReason(ctx), interruptedSummary(stats), shellQuote(spec.Name), dbFlag(st))
 			return interruptedCode(ctx)
 		}
 		fmt.Fprintf(stderr, "sweep: %v\n", runErr)
 		if stats.Interrupted > 0 {
-			fmt.Fprintf(stderr, "sweep: %s. When the problem is fixed, resume with:\n  sweep resume %s --db %s\n",
-				interruptedSummary(stats), shellQuote(spec.Name), dbArg(st))
+			fmt.Fprintf(stderr, "sweep: %s. When the problem is fixed, resume with:\n  sweep resume %s%s\n",
+				interruptedSummary(stats), shellQuote(spec.Name), dbFlag(st))
 		}
 		return exitCode(runErr)
 	}
-	return finish(ctx, st, spec.Name, ds, stdout, stderr)
+	return finish(ctx, st, spec.Name, ds, !deadline.IsZero() && !time.Now().Before(deadline), stdout, stderr)
 }
 
 // interruptedSummary says what the store holds of the trials a run
@@ -459,12 +461,26 @@ func dataOptions(spec *search.Spec) data.Options {
 }
 
 // finish selects the best trial when the sweep is complete and prints the
-// top of the leaderboard and the best trial's test accuracy.
-func finish(ctx context.Context, st results.Store, name string, ds *data.Dataset, stdout, stderr io.Writer) int {
+// top of the leaderboard and the best trial's test accuracy. A sweep left
+// unfinished with no live process on it, when its budget has not run out,
+// exits 1: a launcher (Slurm, Kubernetes) must not take it for done.
+// budgetOut: the sweep's budget ran out in this run.
+func finish(ctx context.Context, st results.Store, name string, ds *data.Dataset, budgetOut bool, stdout, stderr io.Writer) int {
 	best, bt, err := trial.SelectBest(ctx, st, name, ds)
+	code := exitOK
 	switch {
 	case errors.Is(err, trial.ErrUnfinished):
-		fmt.Fprintf(stdout, "\n%v: other processes are still training them.\n", err)
+		owners, _, lerr := liveOwners(ctx, st, name)
+		owners = slices.DeleteFunc(owners, func(o string) bool { return o == self().String() })
+		switch {
+		case lerr == nil && len(owners) > 0:
+			fmt.Fprintf(stdout, "\n%v: other processes are still training them (%s).\n", err, strings.Join(owners, ", "))
+		case budgetOut:
+			fmt.Fprintf(stdout, "\n%v: the sweep's budget ran out (a larger budget in its spec lets a run go on).\n", err)
+		default:
+			fmt.Fprintf(stdout, "\n%v, and no other process is training them: resume with\n  sweep resume %s%s\n", err, shellQuote(name), dbFlag(st))
+			code = exitRuntime
+		}
 	case errors.Is(err, trial.ErrNoDoneTrial):
 		fmt.Fprintf(stdout, "\n%v\n", err)
 	case err != nil:
@@ -507,9 +523,12 @@ func finish(ctx context.Context, st results.Store, name string, ds *data.Dataset
 		// Diverged is not success: a sweep all of whose trials diverged
 		// found nothing.
 		fmt.Fprintf(stdout, "\n%d of %s failed or diverged (exit code %d)\n", bad, report.Count(len(ts), "trial"), exitTrialFailed)
+		if code != exitOK {
+			return code
+		}
 		return exitTrialFailed
 	}
-	return exitOK
+	return code
 }
 
 // exitCode maps an error to the CLI's exit code: bad input is 2, the rest 1.
@@ -519,7 +538,7 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, results.ErrNoSweep), errors.Is(err, results.ErrNoTrial),
 		errors.Is(err, results.ErrNotFound), errors.Is(err, data.ErrNotFound), errors.Is(err, data.ErrBadData),
-		errors.Is(err, data.ErrBadOptions):
+		errors.Is(err, data.ErrBadOptions), errors.Is(err, storage.ErrBadAddress):
 		return exitUsage
 	}
 	return exitRuntime

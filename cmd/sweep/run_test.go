@@ -105,7 +105,7 @@ func sweepProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 
 func trialsOf(t *testing.T, db, name string) []results.Trial {
 	t.Helper()
-	st, err := openExisting(db)
+	st, err := openExisting(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestBadDataIsNotRecorded(t *testing.T) {
 func TestFailedTrialExits3(t *testing.T) {
 	src := "name = \"fails\"\n[data]\nsource = \"synthetic\"\ntrain = 300\nval = 50\ntest = 50\n[train]\niterations = 10\n[search]\nmethod = \"grid\"\n[search.params]\nreg = [0.0, 0.1]\n"
 	db := newDB(t)
-	st, err := openDB(db)
+	st, err := openDB(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

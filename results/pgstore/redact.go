@@ -1,10 +1,13 @@
 package pgstore
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // IsDSN reports whether s is a PostgreSQL connection string rather than a
@@ -23,7 +26,41 @@ func IsDSN(s string) bool {
 var kvDSN = regexp.MustCompile(`^(host|hostaddr|dbname|user|port|service|sslmode|password)\s*=`)
 
 // kvPassword matches a password in a key=value string, quoted or not.
-var kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+var kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|(?:\\.|[^\s\\])+)`)
+
+// CheckDSN refuses a connection string pgx cannot parse, or a URL whose
+// user information holds more than one '@' (pgx would take the password
+// to end at the first, and the rest for a host name that messages then
+// print): an '@' in a password is written %40. The error names the
+// string with its password masked. It connects to nothing.
+func CheckDSN(dsn string) error {
+	if rest, ok := cutScheme(dsn); ok {
+		authority := rest
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			authority = rest[:i]
+		}
+		if strings.Count(authority, "@") > 1 {
+			return fmt.Errorf("connection string %s: more than one '@' before the host: write an '@' of the user name or password as %%40", Redact(dsn))
+		}
+	}
+	if _, err := pgxpool.ParseConfig(dsn); err != nil {
+		s := &Store{secrets: rawSecrets(dsn)}
+		return s.scrub(fmt.Errorf("connection string %s: %w", Redact(dsn), err))
+	}
+	return nil
+}
+
+// cutScheme returns what follows a postgres:// or postgresql:// URL's
+// scheme; ok is false for a string that is not such a URL.
+func cutScheme(dsn string) (rest string, ok bool) {
+	l := strings.ToLower(dsn)
+	for _, p := range []string{"postgres://", "postgresql://"} {
+		if strings.HasPrefix(l, p) {
+			return dsn[len(p):], true
+		}
+	}
+	return "", false
+}
 
 // Redact returns the connection string dsn with its password replaced by
 // "xxxxx", wherever it is (the URL's user information, a password query

@@ -5,6 +5,11 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/sweep-dev/sweep/results"
@@ -21,23 +26,78 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// ErrBadAddress: what the user wrote for a database is neither a file
+// path nor a PostgreSQL connection string pgx can parse (a mistyped
+// scheme, an unescaped '@' in a password, a bad key=value pair): a usage
+// error, reported before anything connects or is created.
+var ErrBadAddress = errors.New("bad database address")
+
+// urlLike matches a string that starts as a URL does: scheme://.
+var urlLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
+// Check refuses, with an error wrapping ErrBadAddress that shows where
+// with its password masked, a URL of another scheme than postgres:// or
+// postgresql:// (a mistyped one would otherwise be a file name, printed as
+// it is), and a PostgreSQL connection string that does not parse. Open and
+// OpenExisting call it first.
+func Check(where string) error {
+	if IsPostgres(where) {
+		if err := pgstore.CheckDSN(where); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadAddress, err)
+		}
+		return nil
+	}
+	if urlLike.MatchString(where) {
+		return fmt.Errorf("%w: %s is not a file path, and not a PostgreSQL URL (postgres://USER@HOST/DBNAME)", ErrBadAddress, Redact(where))
+	}
+	return nil
+}
+
 // IsPostgres reports whether where is a PostgreSQL connection string (a
 // postgres:// or postgresql:// URL, or a key=value string such as
 // "host=db1 dbname=sweeps") rather than a file path.
 func IsPostgres(where string) bool { return pgstore.IsDSN(where) }
 
-// Redact returns where fit to print: a connection string with its
-// password masked, a path as it is.
+// Redact returns where fit to print: a connection string, or anything
+// else written as a URL, with its password masked; a path as it is.
 func Redact(where string) string {
 	if IsPostgres(where) {
 		return pgstore.Redact(where)
 	}
+	if urlLike.MatchString(where) {
+		return redactURL(where)
+	}
 	return where
+}
+
+// redactURL masks the password of a URL of any scheme: all of its user
+// information but the user name (all of it, when the URL does not parse).
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err == nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	i := strings.Index(s, "://") + 3
+	if at := strings.LastIndex(s, "@"); at > i {
+		return s[:i] + "xxxxx@" + s[at+1:]
+	}
+	return s
 }
 
 // Open opens the database where names, creating it if need be (a new
 // file; the schema in an existing PostgreSQL database).
 func Open(ctx context.Context, where string, o Options) (results.Store, error) {
+	if err := Check(where); err != nil {
+		return nil, err
+	}
 	if IsPostgres(where) {
 		s, err := pgstore.Open(ctx, where, pgstore.Options{Timeout: o.Timeout})
 		if err != nil {
@@ -56,6 +116,9 @@ func Open(ctx context.Context, where string, o Options) (results.Store, error) {
 // wrapping results.ErrNotFound if the file does not, or the PostgreSQL
 // database holds no sweep schema.
 func OpenExisting(ctx context.Context, where string, o Options) (results.Store, error) {
+	if err := Check(where); err != nil {
+		return nil, err
+	}
 	if IsPostgres(where) {
 		s, err := pgstore.OpenExisting(ctx, where, pgstore.Options{Timeout: o.Timeout})
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"time"
 )
 
 // PlanAction is what a Plan asks ClaimNext to do.
@@ -141,5 +142,24 @@ func (t *Trial) AddEval(e Eval) error {
 	t.Evals = append(t.Evals, e)
 	t.Rung = len(t.Evals)
 	t.Promoted = false
+	return nil
+}
+
+// Finish applies outcome o of the trial's attempt to its record, as every
+// store's Finish does: o.Eval (when not nil) appended to Evals, Status,
+// Metrics, Error, Stack, Finished = now, Duration += o.Duration, the lease
+// cleared.
+func (t *Trial) Finish(o Outcome, now time.Time) error {
+	if o.Eval != nil {
+		if err := t.AddEval(*o.Eval); err != nil {
+			return err
+		}
+	}
+	t.Status = o.Status
+	t.Metrics = o.Metrics
+	t.Error, t.Stack = o.Error, o.Stack
+	t.Finished = now
+	t.Duration += o.Duration
+	t.Lease = nil
 	return nil
 }

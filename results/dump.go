@@ -56,23 +56,10 @@ func CheckDump(d *Dump) error {
 			return fmt.Errorf("%s: a checkpoint of a trial that is %s", where, t.Status)
 		case td.Model != nil && t.Status != Done:
 			return fmt.Errorf("%s: weights of a trial that is %s", where, t.Status)
-		case t.Rung != len(t.Evals):
-			return fmt.Errorf("%s: rung %d, but %d evaluations", where, t.Rung, len(t.Evals))
-		case t.Target < 0 || t.Bracket < 0:
-			return fmt.Errorf("%s: target %d or bracket %d < 0", where, t.Target, t.Bracket)
-		case t.Promoted && (t.Rung == 0 || t.Status == Paused):
-			return fmt.Errorf("%s: promoted while %s at rung %d", where, t.Status, t.Rung)
-		case t.Status == Paused && t.Rung == 0:
-			return fmt.Errorf("%s: paused at no rung", where)
+		case len(AdaptiveProblems(t)) > 0:
+			return fmt.Errorf("%s%s", where, AdaptiveProblems(t)[0])
 		case len(t.Decisions) > MaxDecisions:
 			return fmt.Errorf("%s: %d decision records (at most %d)", where, len(t.Decisions), MaxDecisions)
-		}
-		prev := 0
-		for _, e := range t.Evals {
-			if e.Resource <= prev {
-				return fmt.Errorf("%s: evaluation at %d is not beyond the one before (at %d)", where, e.Resource, prev)
-			}
-			prev = e.Resource
 		}
 		keys[t.Key] = t.Number
 		for _, dec := range t.Decisions {
@@ -94,4 +81,63 @@ func CheckDump(d *Dump) error {
 		}
 	}
 	return nil
+}
+
+// CheckNewSweep sets the defaults of a sweep given to EnsureSweep (Metric
+// "" is val_acc, Keep 0 DefaultKeep) and refuses an empty name, another
+// metric, a negative Keep, or a trial with an empty key: what every store
+// checks before it writes.
+func CheckNewSweep(sw *Sweep, trials []Trial) error {
+	if sw.Metric == "" {
+		sw.Metric = "val_acc"
+	}
+	if sw.Keep == 0 {
+		sw.Keep = DefaultKeep
+	}
+	switch {
+	case sw.Name == "":
+		return fmt.Errorf("empty sweep name")
+	case sw.Metric != "val_acc" && sw.Metric != "val_loss":
+		return fmt.Errorf("metric %q is not val_acc or val_loss", sw.Metric)
+	case sw.Keep < 0:
+		return fmt.Errorf("keep %d < 0", sw.Keep)
+	}
+	for i := range trials {
+		if trials[i].Key == "" {
+			return fmt.Errorf("trial %d of %d has an empty key", i+1, len(trials))
+		}
+	}
+	return nil
+}
+
+// AdaptiveProblems lists what is wrong with a trial's adaptive state: a
+// Rung that is not len(Evals), evaluations whose resources do not increase
+// from above 0, a negative Target or Bracket, a paused trial promoted or at
+// no rung, a promoted one at no rung. Each problem reads after the trial's
+// name ("trial 3 of sweep x: rung 2, but 1 evaluations"). Stores' checks
+// and CheckDump use it.
+func AdaptiveProblems(t *Trial) []string {
+	var out []string
+	if t.Rung != len(t.Evals) {
+		out = append(out, fmt.Sprintf(": rung %d, but %d evaluations", t.Rung, len(t.Evals)))
+	}
+	prev := 0
+	for i, e := range t.Evals {
+		if e.Resource <= prev {
+			out = append(out, fmt.Sprintf(": evaluation %d at %d is not beyond the one before (at %d)", i+1, e.Resource, prev))
+		}
+		prev = e.Resource
+	}
+	if t.Target < 0 || t.Bracket < 0 {
+		out = append(out, fmt.Sprintf(": target %d or bracket %d < 0", t.Target, t.Bracket))
+	}
+	switch {
+	case t.Status == Paused && t.Promoted:
+		out = append(out, " is paused and promoted")
+	case t.Status == Paused && len(t.Evals) == 0:
+		out = append(out, " is paused but has reached no rung")
+	case t.Promoted && len(t.Evals) == 0:
+		out = append(out, " is promoted but has reached no rung")
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sweep-dev/sweep/results"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -147,24 +148,8 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 // sw.Metric "" means "val_acc"; sw.Keep 0 means DefaultKeep.
 func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (added []int, err error) {
 	op := fmt.Sprintf("ensure sweep %q", sw.Name)
-	if sw.Metric == "" {
-		sw.Metric = "val_acc"
-	}
-	if sw.Keep == 0 {
-		sw.Keep = DefaultKeep
-	}
-	switch {
-	case sw.Name == "":
-		return nil, fmt.Errorf("%s: empty sweep name", op)
-	case sw.Metric != "val_acc" && sw.Metric != "val_loss":
-		return nil, fmt.Errorf("%s: metric %q is not val_acc or val_loss", op, sw.Metric)
-	case sw.Keep < 0:
-		return nil, fmt.Errorf("%s: keep %d < 0", op, sw.Keep)
-	}
-	for i := range trials {
-		if trials[i].Key == "" {
-			return nil, fmt.Errorf("%s: trial %d of %d has an empty key", op, i+1, len(trials))
-		}
+	if err := results.CheckNewSweep(&sw, trials); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	now := time.Now()
 	// A run's first write: the whole file is checked first, in the same

@@ -218,17 +218,9 @@ func (s *Store) Finish(ctx context.Context, sweep string, trial int, owner Owner
 		if err != nil {
 			return err
 		}
-		if o.Eval != nil {
-			if err := t.AddEval(*o.Eval); err != nil {
-				return err
-			}
+		if err := t.Finish(o, now); err != nil {
+			return err
 		}
-		t.Status = o.Status
-		t.Metrics = o.Metrics
-		t.Error, t.Stack = o.Error, o.Stack
-		t.Finished = now
-		t.Duration += o.Duration
-		t.Lease = nil
 		if err := st.putTrial(t); err != nil {
 			return err
 		}

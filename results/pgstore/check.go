@@ -279,26 +279,8 @@ func (sc *sweepCheck) trials(ctx context.Context, tx *txn) error {
 
 // adaptive checks a trial's adaptive state.
 func (sc *sweepCheck) adaptive(where string, t *results.Trial) {
-	if t.Rung != len(t.Evals) {
-		sc.add("%s: rung %d, but %d evaluations", where, t.Rung, len(t.Evals))
-	}
-	prev := 0
-	for i, e := range t.Evals {
-		if e.Resource <= prev {
-			sc.add("%s: evaluation %d at %d is not beyond the one before (at %d)", where, i+1, e.Resource, prev)
-		}
-		prev = e.Resource
-	}
-	if t.Target < 0 || t.Bracket < 0 {
-		sc.add("%s: target %d or bracket %d < 0", where, t.Target, t.Bracket)
-	}
-	switch {
-	case t.Status == results.Paused && t.Promoted:
-		sc.add("%s is paused and promoted", where)
-	case t.Status == results.Paused && len(t.Evals) == 0:
-		sc.add("%s is paused but has reached no rung", where)
-	case t.Promoted && len(t.Evals) == 0:
-		sc.add("%s is promoted but has reached no rung", where)
+	for _, p := range results.AdaptiveProblems(t) {
+		sc.add("%s%s", where, p)
 	}
 }
 

@@ -72,14 +72,21 @@ func Redact(dsn string) string {
 	if !strings.HasPrefix(l, "postgres://") && !strings.HasPrefix(l, "postgresql://") {
 		return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
 	}
-	u, err := url.Parse(dsn)
+	return RedactURL(dsn)
+}
+
+// RedactURL returns the URL s, of any scheme, with the password of its
+// user information and a password query parameter replaced by "xxxxx"; a
+// URL that does not parse loses all of its user information.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
 	if err != nil {
 		// Keep the scheme, hide everything up to the host.
-		i := strings.Index(dsn, "://") + 3
-		if at := strings.LastIndex(dsn, "@"); at > i {
-			return dsn[:i] + "xxxxx@" + dsn[at+1:]
+		i := strings.Index(s, "://") + 3
+		if at := strings.LastIndex(s, "@"); i >= 3 && at > i {
+			return s[:i] + "xxxxx@" + s[at+1:]
 		}
-		return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+		return kvPassword.ReplaceAllString(s, "${1}xxxxx")
 	}
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")

@@ -158,24 +158,8 @@ func (s *Store) Sweeps(ctx context.Context, now time.Time, staleAfter time.Durat
 // sw.Created the database's now().
 func (s *Store) EnsureSweep(ctx context.Context, sw results.Sweep, trials []results.Trial) (added []int, err error) {
 	op := fmt.Sprintf("ensure sweep %q", sw.Name)
-	if sw.Metric == "" {
-		sw.Metric = "val_acc"
-	}
-	if sw.Keep == 0 {
-		sw.Keep = results.DefaultKeep
-	}
-	switch {
-	case sw.Name == "":
-		return nil, fmt.Errorf("%s: empty sweep name", op)
-	case sw.Metric != "val_acc" && sw.Metric != "val_loss":
-		return nil, fmt.Errorf("%s: metric %q is not val_acc or val_loss", op, sw.Metric)
-	case sw.Keep < 0:
-		return nil, fmt.Errorf("%s: keep %d < 0", op, sw.Keep)
-	}
-	for i := range trials {
-		if trials[i].Key == "" {
-			return nil, fmt.Errorf("%s: trial %d of %d has an empty key", op, i+1, len(trials))
-		}
+	if err := results.CheckNewSweep(&sw, trials); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	keys := make([]string, len(trials))
 	for i := range trials {

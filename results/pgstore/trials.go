@@ -350,17 +350,9 @@ func (s *Store) Finish(ctx context.Context, sweep string, trial int, owner resul
 		if err != nil {
 			return err
 		}
-		if o.Eval != nil {
-			if err := t.AddEval(*o.Eval); err != nil {
-				return err
-			}
+		if err := t.Finish(o, tx.now); err != nil {
+			return err
 		}
-		t.Status = o.Status
-		t.Metrics = o.Metrics
-		t.Error, t.Stack = o.Error, o.Stack
-		t.Finished = tx.now
-		t.Duration += o.Duration
-		t.Lease = nil
 		b := &pgx.Batch{}
 		if err := updateTrial(b, sweep, t, tok); err != nil {
 			return err

@@ -7,9 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/sweep-dev/sweep/results"
@@ -65,31 +63,9 @@ func Redact(where string) string {
 		return pgstore.Redact(where)
 	}
 	if urlLike.MatchString(where) {
-		return redactURL(where)
+		return pgstore.RedactURL(where)
 	}
 	return where
-}
-
-// redactURL masks the password of a URL of any scheme: all of its user
-// information but the user name (all of it, when the URL does not parse).
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err == nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-		}
-		return u.String()
-	}
-	i := strings.Index(s, "://") + 3
-	if at := strings.LastIndex(s, "@"); at > i {
-		return s[:i] + "xxxxx@" + s[at+1:]
-	}
-	return s
 }
 
 // Open opens the database where names, creating it if need be (a new

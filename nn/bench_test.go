@@ -143,3 +143,72 @@ func benchGemm[T Float](b *testing.B, m, n, k int, tA blas.Transpose) {
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkFusedFirstLayer measures the design of fused trials (trials
+// that share their minibatches trained side by side): per trial-step, the
+// minibatch gather and the first layer's two products (forward X·W1 and
+// dW1 = Xᵀ·dH1) of g trials of hidden width 50, fused (one gather, one
+// product with X·[W1_a | W1_b | ...], one for every dW1) against unfused
+// (each trial its own gather and products), for group sizes g, at the
+// coursework's D = 784 (Fashion-MNIST) and 3072 (CIFAR-10), float32, batch
+// 200 drawn from a training set larger than the caches. The metric
+// ns/trial-step is what a trial's step costs in these parts.
+func BenchmarkFusedFirstLayer(b *testing.B) {
+	const batch, hidden = 200, 50
+	for _, d := range []int{784, 3072} {
+		rows := 59000
+		if d == 3072 {
+			rows = 20000 // 245 MB, still far beyond the caches
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		x := make([]float32, rows*d)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for _, g := range []int{1, 2, 4, 8, 12, 24} {
+			w := make([]float32, d*hidden*g)
+			dh := make([]float32, batch*hidden*g)
+			for i := range w {
+				w[i] = float32(r.NormFloat64()) * 1e-2
+			}
+			for i := range dh {
+				dh[i] = float32(r.NormFloat64())
+			}
+			xb := make([]float32, batch*d)
+			h := make([]float32, batch*hidden*g)
+			dw := make([]float32, d*hidden*g)
+			idx := make([]int, batch)
+			gather := func() {
+				for i := range idx {
+					idx[i] = r.IntN(rows)
+				}
+				for i, k := range idx {
+					copy(xb[i*d:(i+1)*d], x[k*d:(k+1)*d])
+				}
+			}
+			b.Run(fmt.Sprintf("D=%d/group=%d/fused", d, g), func(b *testing.B) {
+				n := hidden * g
+				b.ReportAllocs()
+				for b.Loop() {
+					gather()
+					gemm(blas.NoTrans, blas.NoTrans, batch, n, d, 1, xb, d, w, n, 0, h, n)
+					gemm(blas.Trans, blas.NoTrans, d, n, batch, 1, xb, d, dh, n, 0, dw, n)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*g), "ns/trial-step")
+			})
+			b.Run(fmt.Sprintf("D=%d/group=%d/unfused", d, g), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					for j := range g {
+						gather()
+						wj, hj := w[j*d*hidden:(j+1)*d*hidden], h[j*batch*hidden:(j+1)*batch*hidden]
+						dhj, dwj := dh[j*batch*hidden:(j+1)*batch*hidden], dw[j*d*hidden:(j+1)*d*hidden]
+						gemm(blas.NoTrans, blas.NoTrans, batch, hidden, d, 1, xb, d, wj, hidden, 0, hj, hidden)
+						gemm(blas.Trans, blas.NoTrans, d, hidden, batch, 1, xb, d, dhj, hidden, 0, dwj, hidden)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*g), "ns/trial-step")
+			})
+		}
+	}
+}

@@ -156,9 +156,7 @@ func TestHyperband(t *testing.T) {
 // must not take a spent budget for an error); a run with budget left
 // resumes them from their checkpoints.
 func TestGridBudget(t *testing.T) {
-	long := strings.NewReplacer("train = 2000", "train = 4000", "hidden = [40]", "hidden = [100]", "epochs = 12", "epochs = 20",
-		`name = "kill-test"`, `name = "grid-budget"`+"\n").Replace(killSpec)
-	long = strings.Replace(long, `method = "grid"`, "method = \"grid\"\nbudget = \"1s\"", 1)
+	long := strings.Replace(longKillSpec("grid-budget"), `method = "grid"`, "method = \"grid\"\nbudget = \"1s\"", 1)
 	spec := writeSpec(t, long)
 	db := newDB(t)
 	code, stdout, stderr := runCLI(t, "run", spec, "--db", db)

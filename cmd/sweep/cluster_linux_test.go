@@ -42,34 +42,6 @@ func init() {
 	})
 }
 
-// clusterSpec is 8 trials of 20 epochs, each long enough (a second or
-// more) to be caught mid-way.
-const clusterSpec = `
-name = "cluster"
-seed = 11
-
-[data]
-source = "synthetic"
-train = 4000
-val = 200
-test = 200
-
-[model]
-hidden = [100]
-weight_scale = 1e-2
-
-[train]
-epochs = 20
-batch_size = 20
-
-[search]
-method = "grid"
-
-[search.params]
-learning_rate = [1e-4, 3e-4, 1e-3, 2e-3]
-reg = [0.0, 0.05]
-`
-
 // TestPostgresClusterOfProcesses runs one sweep on PostgreSQL with four
 // `sweep run` processes posing as four hosts, with 4-second leases. One is
 // killed (-9) holding a checkpointed trial, another stopped (SIGSTOP) past
@@ -82,7 +54,7 @@ reg = [0.0, 0.05]
 func TestPostgresClusterOfProcesses(t *testing.T) {
 	srv := pgtest.Start(t)
 	dsn := srv.NewDatabase(t)
-	spec := writeSpec(t, clusterSpec)
+	spec := writeSpec(t, longKillSpec("cluster"))
 
 	type proc struct {
 		host string
@@ -196,21 +168,12 @@ func TestPostgresClusterOfProcesses(t *testing.T) {
 			t.Errorf("trial %d: %s in %d attempts, want done in %d", tr.Number, tr.Status, tr.Attempts, want)
 		}
 	}
-	if len(got) != 8 {
-		t.Fatalf("%d trials, want 8", len(got))
+	if len(got) != 6 {
+		t.Fatalf("%d trials, want 6", len(got))
 	}
 
 	// Bitwise what one worker computes on a file.
-	db1 := newDB(t)
-	if code, _, stderr := runCLI(t, "run", spec, "--db", db1, "--workers", "1"); code != exitOK {
-		t.Fatalf("one worker on a file: exit %d: %s", code, stderr)
-	}
-	want := metricsByKey(trialsOf(t, db1, "cluster"))
-	for k, m := range metricsByKey(got) {
-		if m != want[k] {
-			t.Errorf("trial %s: on PostgreSQL with 4 processes %+v, one worker on a file %+v", k, m, want[k])
-		}
-	}
+	sameAsOneWorker(t, spec, "cluster", got, "on PostgreSQL with 4 processes")
 }
 
 // smallSpec is a quick sweep of 4 trials on synthetic data.

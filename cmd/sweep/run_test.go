@@ -46,6 +46,31 @@ learning_rate = [1e-4, 3e-4, 1e-3]
 reg = [0.0, 0.05]
 `
 
+// longKillSpec is killSpec named name, its trials made long enough (a
+// second or more each) that a loaded machine cannot finish the sweep
+// before a test has stopped, killed or cut off a process mid-trial.
+func longKillSpec(name string) string {
+	return strings.NewReplacer(`name = "kill-test"`, fmt.Sprintf("name = %q", name),
+		"train = 2000", "train = 4000", "hidden = [40]", "hidden = [100]", "epochs = 12", "epochs = 20").Replace(killSpec)
+}
+
+// sameAsOneWorker checks that trials have bitwise the metrics of the same
+// sweep (spec, named name) run by one worker on a new file; how says how
+// trials were run.
+func sameAsOneWorker(t *testing.T, spec, name string, trials []results.Trial, how string) {
+	t.Helper()
+	db1 := newDB(t)
+	if code, _, stderr := runCLI(t, "run", spec, "--db", db1, "--workers", "1"); code != exitOK {
+		t.Fatalf("one worker on a file: exit %d: %s", code, stderr)
+	}
+	want := metricsByKey(trialsOf(t, db1, name))
+	for k, got := range metricsByKey(trials) {
+		if got != want[k] {
+			t.Errorf("trial %s: %s %+v, one worker uninterrupted %+v", k, how, got, want[k])
+		}
+	}
+}
+
 func writeSpec(t *testing.T, src string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "spec.toml")
@@ -222,16 +247,7 @@ func TestKill9ThenRunAgain(t *testing.T) {
 	}
 
 	// Bitwise the same results as an uninterrupted run with one worker.
-	db1 := newDB(t)
-	if code, _, stderr := runCLI(t, "run", spec, "--db", db1, "--workers", "1"); code != exitOK {
-		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
-	}
-	want := metricsByKey(trialsOf(t, db1, "kill-test"))
-	for k, got := range metricsByKey(after) {
-		if got != want[k] {
-			t.Errorf("trial %s: after kill -9 and resume %+v, uninterrupted %+v", k, got, want[k])
-		}
-	}
+	sameAsOneWorker(t, spec, "kill-test", after, "after kill -9 and resume")
 }
 
 func TestInterruptExits130AndResumes(t *testing.T) {

@@ -20,10 +20,7 @@ import (
 // but is stopped), not that the process is gone; ls counts its trials as
 // stale, not running.
 func TestStoppedOwner(t *testing.T) {
-	// killSpec's trials, made long enough (seconds each) that a loaded
-	// machine cannot finish the sweep before the test stops it.
-	long := strings.NewReplacer("train = 2000", "train = 4000", "hidden = [40]", "hidden = [100]", "epochs = 12", "epochs = 20").Replace(killSpec)
-	spec := writeSpec(t, long)
+	spec := writeSpec(t, longKillSpec("kill-test"))
 	db := newDB(t)
 	cmd, out := sweepProcess(t, "run", spec, "--db", db)
 	t.Cleanup(func() {

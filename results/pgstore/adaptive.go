@@ -281,13 +281,8 @@ func (s *Store) Pause(ctx context.Context, sweep string, trial int, owner result
 	}
 	tok := newToken()
 	return s.run(ctx, fmt.Sprintf("pause trial %d of sweep %q", trial, sweep), txOptions{}, func(tx *txn) error {
-		if tx.lost {
-			if done, err := tx.wrote(ctx, sweep, trial, tok); done || err != nil {
-				return err
-			}
-		}
-		t, err := tx.heldTrial(ctx, sweep, trial, owner)
-		if err != nil {
+		t, done, err := tx.heldOnce(ctx, sweep, trial, owner, tok)
+		if done || err != nil {
 			return err
 		}
 		if err := t.AddEval(eval); err != nil {

@@ -157,6 +157,19 @@ func (tx *txn) heldTrial(ctx context.Context, sweep string, n int, owner results
 	return t, nil
 }
 
+// heldOnce is heldTrial for a write made at most once, with its token tok:
+// done reports that this transaction retries one whose COMMIT was lost
+// and that write is in (nothing is left to do; t is nil).
+func (tx *txn) heldOnce(ctx context.Context, sweep string, n int, owner results.Owner, tok string) (t *results.Trial, done bool, err error) {
+	if tx.lost {
+		if done, err := tx.wrote(ctx, sweep, n, tok); done || err != nil {
+			return nil, done, err
+		}
+	}
+	t, err = tx.heldTrial(ctx, sweep, n, owner)
+	return t, false, err
+}
+
 // wrote reports whether the last write of trial n of sweep that set a
 // token was tok's: the check of a call whose earlier attempt's COMMIT was
 // lost.

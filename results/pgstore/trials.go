@@ -341,13 +341,8 @@ func (s *Store) Finish(ctx context.Context, sweep string, trial int, owner resul
 	}
 	tok := newToken()
 	return s.run(ctx, op, txOptions{}, func(tx *txn) error {
-		if tx.lost {
-			if done, err := tx.wrote(ctx, sweep, trial, tok); done || err != nil {
-				return err
-			}
-		}
-		t, err := tx.heldTrial(ctx, sweep, trial, owner)
-		if err != nil {
+		t, done, err := tx.heldOnce(ctx, sweep, trial, owner, tok)
+		if done || err != nil {
 			return err
 		}
 		if err := t.Finish(o, tx.now); err != nil {
@@ -430,13 +425,8 @@ func (s *Store) Release(ctx context.Context, sweep string, trial int, owner resu
 	}
 	tok := newToken()
 	return s.run(ctx, fmt.Sprintf("release trial %d of sweep %q", trial, sweep), txOptions{}, func(tx *txn) error {
-		if tx.lost {
-			if done, err := tx.wrote(ctx, sweep, trial, tok); done || err != nil {
-				return err
-			}
-		}
-		t, err := tx.heldTrial(ctx, sweep, trial, owner)
-		if err != nil {
+		t, done, err := tx.heldOnce(ctx, sweep, trial, owner, tok)
+		if done || err != nil {
 			return err
 		}
 		t.Status = results.Interrupted

@@ -183,6 +183,11 @@ type Snapshot[T Float] struct {
 	Params       []T     // the net's flat parameters, running statistics included
 	Optimizer    OptimizerState[T]
 	RNG          []byte // the random source's state (PCG, MarshalBinary)
+	// BatchRNG, for a member of a group (TrainGroup), is the state of the
+	// group's minibatch stream (PCG, MarshalBinary), the same in the
+	// snapshots of every member taken together; nil for a training of its
+	// own (Train), which draws its minibatches from RNG.
+	BatchRNG []byte
 	TrainSubset  []int  // indices of the training-accuracy subset
 
 	LossHistory []float64 // loss of every iteration so far

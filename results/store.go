@@ -58,7 +58,8 @@ type Store interface {
 	// sw has them) with sw's (keeping Created, Best, Evaluations, Elapsed
 	// and ElapsedAt); then it adds every trial whose Key is not in the
 	// sweep yet, numbered after the existing ones in the given order,
-	// Pending (Params, Config, Seed and Key taken; every other field
+	// Pending (Params, Config, Seed and Key taken, and Group as a label
+	// that RenumberGroups turns into a new group; every other field
 	// reset). It returns the numbers added. One transaction: concurrent
 	// calls never duplicate a key. sw.Metric "" means "val_acc", sw.Keep 0
 	// DefaultKeep. It is a run's first write: a store that can check itself
@@ -85,6 +86,19 @@ type Store interface {
 	// lowest-numbered such trial; PostgreSQL the lowest-numbered pending or
 	// interrupted one not locked by a concurrent claim, else a stale one.
 	Claim(ctx context.Context, sweep string, owner Owner, now time.Time, stale func(Lease) bool) (*Trial, *Checkpoint, error)
+	// ClaimGroup is the claim of a sweep whose trials train in groups
+	// (Trial.Group): in one transaction it takes the lowest-numbered
+	// claimable trial, as Claim does, and when that trial has a Group,
+	// every other unfinished member of its group with it, each leased to
+	// owner (Running, Started if zero, Attempts + 1) with its latest
+	// checkpoint. A group is claimable only as a whole: when every one of
+	// its unfinished members (not Done, Diverged, Failed or Pruned) is
+	// pending, interrupted, or running with stale(its lease) true; a group
+	// one of whose members runs under a live lease (or is paused) is passed
+	// over for the next claimable trial. Concurrent claims never split a
+	// group. A trial of no group (Group 0) is claimed alone, as Claim
+	// would. ErrNoWork if nothing is claimable.
+	ClaimGroup(ctx context.Context, sweep string, owner Owner, now time.Time, stale func(Lease) bool) (*GroupClaim, error)
 	// ClaimNext is the claim of an adaptive sweep: as Claim, and when
 	// nothing is claimable it calls decide with every trial of the sweep
 	// and applies the Plan in the same transaction, serialised with every
@@ -97,6 +111,12 @@ type Store interface {
 	// SaveCheckpoint stores ck as the trial's latest checkpoint with the
 	// history so far, records its progress and refreshes the heartbeat.
 	SaveCheckpoint(ctx context.Context, sweep string, trial int, owner Owner, now time.Time, ck Checkpoint, hist []Epoch) error
+	// SaveCheckpoints is SaveCheckpoint for several trials (a group's
+	// members) in one transaction: every checkpoint is written, or none.
+	// Each is fenced by owner with its own TrialCheckpoint.Attempt (when
+	// not 0); when one trial is no longer held the call writes nothing
+	// and returns an error wrapping ErrLeaseLost that names it.
+	SaveCheckpoints(ctx context.Context, sweep string, owner Owner, now time.Time, cks []TrialCheckpoint) error
 	// Heartbeat refreshes the heartbeat of each listed trial still running
 	// under owner; the others are named in an error wrapping ErrLeaseLost.
 	Heartbeat(ctx context.Context, sweep string, trials []int, owner Owner, now time.Time) error
@@ -157,4 +177,26 @@ type TrialDump struct {
 	History    []Epoch
 	Checkpoint *Checkpoint
 	Model      *Model
+}
+
+// GroupClaim is what ClaimGroup took: the group's number (0 for a trial of
+// no group), its members now leased to the caller, by number, each with
+// its latest checkpoint (Checkpoints[i] is Trials[i]'s, nil for none), and
+// the group's members that had finished before (Done, Diverged, Failed or
+// Pruned), by number, whose Metrics say when each left the group.
+type GroupClaim struct {
+	Group       int
+	Trials      []*Trial
+	Checkpoints []*Checkpoint
+	Finished    []Trial
+}
+
+// TrialCheckpoint is one trial's part of SaveCheckpoints: the trial, the
+// attempt that writes (the fencing token, as Owner.Attempt), its checkpoint
+// and its history so far.
+type TrialCheckpoint struct {
+	Trial      int
+	Attempt    int
+	Checkpoint Checkpoint
+	History    []Epoch
 }

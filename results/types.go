@@ -369,6 +369,16 @@ type Trial struct {
 	Config json.RawMessage `json:"config,omitempty"` // resolved config, opaque to results
 	Seed   uint64          `json:"seed"`
 
+	// Group, when not 0, is the group the trial trains in: trials that
+	// share their minibatches (same data, batch size, dtype, input
+	// preprocessing and length) trained side by side, their first layers
+	// in one matrix product. A group is claimed, leased and checkpointed
+	// as one (Store.ClaimGroup, Store.SaveCheckpoints); its members are
+	// separate trials everywhere else. Groups are fixed when trials are
+	// created: given to EnsureSweep, Group is a label, and the added
+	// trials that share a label form one new group (RenumberGroups).
+	Group int `json:"group,omitempty"`
+
 	Status   Status `json:"status"`
 	Lease    *Lease `json:"lease,omitempty"` // while running
 	Attempts int    `json:"attempts"`        // claims so far

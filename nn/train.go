@@ -187,8 +187,8 @@ type Snapshot[T Float] struct {
 	// group's minibatch stream (PCG, MarshalBinary), the same in the
 	// snapshots of every member taken together; nil for a training of its
 	// own (Train), which draws its minibatches from RNG.
-	BatchRNG []byte
-	TrainSubset  []int  // indices of the training-accuracy subset
+	BatchRNG    []byte
+	TrainSubset []int // indices of the training-accuracy subset
 
 	LossHistory []float64 // loss of every iteration so far
 	History     []EpochStats

@@ -30,3 +30,34 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupStepDoesNotAllocate: a steady-state step of a group (one
+// gather, the fused first-layer products, every member's rest of the net
+// and update) allocates nothing either, in float32 and float64.
+func TestGroupStepDoesNotAllocate(t *testing.T) {
+	t.Run("float32", func(t *testing.T) { testGroupStepDoesNotAllocate[float32](t) })
+	t.Run("float64", func(t *testing.T) { testGroupStepDoesNotAllocate[float64](t) })
+}
+
+func testGroupStepDoesNotAllocate[T Float](t *testing.T) {
+	train, val := blobSplits()
+	train.Scale = make([]float32, train.X.Cols)
+	for i := range train.Scale {
+		train.Scale[i] = 0.5
+	}
+	cfgs := groupConfigs()
+	for i := range cfgs {
+		cfgs[i].Epochs = 50 // room in the loss histories
+	}
+	g, err := newGroup(membersOf[T](cfgs...), train, val, GroupOptions[T]{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.step() // sizes the nets' buffers
+	if n := testing.AllocsPerRun(20, g.step); n != 0 {
+		t.Errorf("%v allocations per group step, want 0", n)
+	}
+	if g.active != len(cfgs) {
+		t.Errorf("%d of %d members still training", g.active, len(cfgs))
+	}
+}

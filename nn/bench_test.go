@@ -27,24 +27,27 @@ func BenchmarkTrainStep(b *testing.B) {
 // yardstickRows is the number of training rows of the yardstick at each d.
 var yardstickRows = map[int]int{784: 59000, 3072: 49000}
 
-var benchData = map[int]Data{}
+var benchData = map[[2]int]Data{}
 
 // yardstickData returns training data of the yardstick's size at d: the rows
 // of a small blobs set repeated, each at its own address.
-func yardstickData(d int) Data {
-	if data, ok := benchData[d]; ok {
+func yardstickData(d int) Data { return repeatedBlobs(d, yardstickRows[d]) }
+
+// repeatedBlobs returns n rows of dimension d: the rows of a small blobs
+// set repeated, each at its own address.
+func repeatedBlobs(d, n int) Data {
+	if data, ok := benchData[[2]int{d, n}]; ok {
 		return data
 	}
 	small := blobs(1, 2000, d, 10, 1)
-	n := yardstickRows[d]
 	x := NewMat[float32](n, d)
 	y := make([]int, n)
 	for i := range n {
 		copy(x.Row(i), small.X.Row(i%2000))
 		y[i] = small.Y[i%2000]
 	}
-	benchData[d] = Data{X: x, Y: y}
-	return benchData[d]
+	benchData[[2]int{d, n}] = Data{X: x, Y: y}
+	return benchData[[2]int{d, n}]
 }
 
 // BenchmarkTrainStepRegularised is one step of the nets that issue 13
@@ -229,6 +232,70 @@ func BenchmarkFusedFirstLayer(b *testing.B) {
 						dhj, dwj := dh[j*batch*hidden:(j+1)*batch*hidden], dw[j*d*hidden:(j+1)*d*hidden]
 						gemm(blas.NoTrans, blas.NoTrans, batch, hidden, d, 1, xb, d, wj, hidden, 0, hj, hidden)
 						gemm(blas.Trans, blas.NoTrans, d, hidden, batch, 1, xb, d, dhj, hidden, 0, dwj, hidden)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*g), "ns/trial-step")
+			})
+		}
+	}
+}
+
+// BenchmarkTrainGroupStep measures whole training steps (gather, forward,
+// backward, update) of groups of g trials (TrainGroup) of the coursework's
+// two-layer net, hidden width 50, sgd at different learning rates, float32,
+// batch 200 drawn from a training set larger than the caches (59000 rows
+// at D = 784, 20000 at D = 3072), against the same g trials each taking its
+// own Train step (unfused). The metric ns/trial-step is what one trial's
+// step costs; allocs/op must be 0 with OpenBLAS.
+//
+//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -tags openblas -run '^$' -bench TrainGroupStep -benchtime 200x ./nn/
+//
+// measured µs/trial-step, fused against unfused, on a shared 2-core
+// virtual machine (OpenBLAS 0.3.21 Haswell kernels; ±10% from run to run):
+//
+//	group          1          2          4          8         12         24
+//	d=784    508/557    369/485    479/546    337/504    387/552    410/482
+//	d=3072  1528/1489  1234/1568  1276/1799  1129/1664  1275/1856  1303/1719
+func BenchmarkTrainGroupStep(b *testing.B) {
+	const batch, hidden = 200, 50
+	for _, d := range []int{784, 3072} {
+		rows := 59000
+		if d == 3072 {
+			rows = 20000 // 245 MB, still far beyond the caches
+		}
+		data := repeatedBlobs(d, rows)
+		for _, g := range []int{1, 2, 4, 8, 12, 24} {
+			cfgs := make([]Config, g)
+			for j := range cfgs {
+				cfgs[j] = Config{Hidden: []int{hidden}, WeightScale: 1e-4, Optimizer: "sgd", LearningRate: 1e-3 * (1 + float64(j)/10),
+					LRDecay: 0.95, Reg: 0.25, BatchSize: batch, Iterations: 1 << 16, Seed: uint64(j + 1)}
+			}
+			name := fmt.Sprintf("d=%d/h=%d/batch=%d/group=%d", d, hidden, batch, g)
+			b.Run(name+"/fused", func(b *testing.B) {
+				grp, err := newGroup(membersOf[float32](cfgs...), data, data, GroupOptions[float32]{Seed: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				grp.step() // size the buffers
+				b.ReportAllocs()
+				for b.Loop() {
+					grp.step()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*g), "ns/trial-step")
+			})
+			b.Run(name+"/unfused", func(b *testing.B) {
+				ts := make([]*trainer[float32], g)
+				for j, cfg := range cfgs {
+					var err error
+					if ts[j], err = newTrainer[float32](cfg, data, data, nil); err != nil {
+						b.Fatal(err)
+					}
+					ts[j].step()
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					for _, t := range ts {
+						t.step()
 					}
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*g), "ns/trial-step")

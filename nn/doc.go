@@ -36,8 +36,11 @@
 //     sized on first use for the largest batch seen and reused afterwards.
 //     Scores returns a view of that scratch, valid until the next call.
 //   - An UpdateRule owns its state (velocity, moments); State returns a copy.
-//   - Train owns its minibatch buffers; a Snapshot passed to the epoch hook, and
-//     a Result, belong to the caller.
+//   - Train and TrainGroup own their minibatch buffers (and TrainGroup the
+//     fused products' buffers); a Snapshot passed to an epoch hook, and a
+//     Result, belong to the caller. A group's member is an ordinary
+//     FullyConnectedNet with its own Params and Grads: its snapshots and
+//     kept models are those of Train.
 //   - Data passed to Train and Evaluate is only read.
 //
 // # Concurrency
@@ -55,6 +58,23 @@
 // so a training resumed from a snapshot ends bitwise identical to an
 // uninterrupted one.
 //
+// # Groups
+//
+// Trials that share their minibatches can be trained side by side
+// (TrainGroup): one minibatch stream for the group, seeded by
+// GroupOptions.Seed, one gather per step, and the first layer of every
+// member computed as one wide product, X·[W1_a | W1_b | ...], and one for
+// every dW1 (the first layer's products are most of a step's cost, and
+// wider products run faster). The rest of each net, its update, its
+// evaluations and its outcome are each member's, as in Train; each member's
+// own source draws its weights, training subset and dropout masks, but not
+// its minibatches. A member's result depends on its config and on the
+// group (the members and the seed), not on the group's interruptions: the
+// fused products' layout is a function of the group's history (see
+// TrainGroup), because OpenBLAS rounds a column of a product according to
+// the product's width. With gonum's products a member's columns do not
+// depend on the others, and a member trains bitwise as it would alone.
+//
 // # Errors
 //
 // A configuration, data set or snapshot that cannot be trained is an error
@@ -66,10 +86,12 @@
 //
 // Matrix products go through gonum's pure-Go BLAS by default, or OpenBLAS
 // through cgo in builds with -tags openblas (BLASBackend says which). A
-// steady-state training step does not allocate with OpenBLAS (gonum's
-// parallel gemm allocates a few small objects per call for its goroutines):
-// the minibatch is gathered into a reused buffer, and the first layer does
-// not compute the gradient with respect to the data.
+// steady-state training step, of Train or of a group, does not allocate
+// with OpenBLAS (gonum's parallel gemm allocates a few small objects per
+// call for its goroutines): the minibatch is gathered into a reused buffer,
+// and the first layer does not compute the gradient with respect to the
+// data. In a group, a trial's step costs about a quarter less than Train's
+// step with OpenBLAS (BenchmarkTrainGroupStep has the figures).
 //
 // OpenBLAS runs one thread per product: its results depend on its thread
 // count, and a sweep's results must not depend on its number of workers.

@@ -63,3 +63,41 @@ func ExampleTrain() {
 	// completed 200 iterations, 10 epochs
 	// val acc above 0.95: true
 }
+
+// Training three trials side by side on the same minibatches: two learning
+// rates of a two-layer net and a wild one that diverges and leaves.
+func ExampleTrainGroup() {
+	rng := rand.New(rand.NewPCG(3, 4))
+	sample := func(n int) nn.Data {
+		x := nn.NewMat[float32](n, 2)
+		y := make([]int, n)
+		for i := range n {
+			a, b := rng.Float64()*2-1, rng.Float64()*2-1
+			x.Data[2*i], x.Data[2*i+1] = float32(a), float32(b)
+			if a+b > 0 {
+				y[i] = 1
+			}
+		}
+		return nn.Data{X: x, Y: y}
+	}
+	train, val := sample(2000), sample(500)
+	trial := func(lr float64, seed uint64) nn.GroupMember[float32] {
+		return nn.GroupMember[float32]{Config: nn.Config{Hidden: []int{20}, WeightScale: 0.5, Optimizer: "sgd",
+			LearningRate: lr, BatchSize: 100, Epochs: 10, Seed: seed}}
+	}
+	members := []nn.GroupMember[float32]{trial(0.3, 1), trial(1, 2), trial(1e12, 3)}
+	leave := func(i int, r *nn.Result[float32]) {
+		fmt.Println("member", i, "left:", r.Outcome, "after", r.Steps(), "steps")
+	}
+	res, err := nn.TrainGroup(context.Background(), members, train, val, nn.GroupOptions[float32]{Seed: 5, Leave: leave})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("val acc above 0.95:", res[0].BestValAcc > 0.95, res[1].BestValAcc > 0.95)
+	// Output:
+	// member 2 left: diverged after 3 steps
+	// member 0 left: completed after 200 steps
+	// member 1 left: completed after 200 steps
+	// val acc above 0.95: true true
+}

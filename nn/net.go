@@ -318,12 +318,38 @@ func (n *FullyConnectedNet[T]) forward(x Mat[T], train bool) Mat[T] {
 	if x.Cols != n.Dims[0] {
 		panic(fmt.Sprintf("nn: input has %d columns, net expects %d", x.Cols, n.Dims[0]))
 	}
-	in := x
+	z := n.firstOut(x.Rows)
+	AffineForward(z, x, n.w[0], n.b[0])
+	return n.forwardFrom(z, train)
+}
+
+// firstOut returns the scratch that the first affine layer's output
+// x·W1 + b1 of a rows-row minibatch lives in: hidden layer 1's
+// pre-activation, or the scores of a net without hidden layers. It is
+// rows×Dims[1].
+func (n *FullyConnectedNet[T]) firstOut(rows int) Mat[T] {
+	if len(n.w) > 1 {
+		return resize(&n.z[0], rows, n.Dims[1])
+	}
+	return resize(&n.scores, rows, n.Dims[1])
+}
+
+// forwardFrom runs the net from the first affine layer's output z1 (the
+// view firstOut returned, filled in) to the scores, as forward does.
+func (n *FullyConnectedNet[T]) forwardFrom(z1 Mat[T], train bool) Mat[T] {
 	last := len(n.w) - 1
+	if last == 0 {
+		return z1
+	}
+	rows := z1.Rows
+	var in Mat[T]
 	for l := 0; l < last; l++ {
-		rows, cols := x.Rows, n.Dims[l+1]
-		z := resize(&n.z[l], rows, cols)
-		AffineForward(z, in, n.w[l], n.b[l])
+		cols := n.Dims[l+1]
+		z := z1
+		if l > 0 {
+			z = resize(&n.z[l], rows, cols)
+			AffineForward(z, in, n.w[l], n.b[l])
+		}
 		switch {
 		case n.Norm == LayerNorm:
 			LayerNormForward(z, z, n.gamma[l], n.beta[l], NormEpsilon, &n.cache[l])
@@ -344,7 +370,7 @@ func (n *FullyConnectedNet[T]) forward(x Mat[T], train bool) Mat[T] {
 			in = o
 		}
 	}
-	scores := resize(&n.scores, x.Rows, n.Dims[last+1])
+	scores := resize(&n.scores, rows, n.Dims[last+1])
 	AffineForward(scores, in, n.w[last], n.b[last])
 	return scores
 }
@@ -370,19 +396,32 @@ func (n *FullyConnectedNet[T]) Scores(x Mat[T]) Mat[T] { return n.forward(x, fal
 // With batchnorm it also moves the running statistics; with dropout it
 // draws new masks.
 func (n *FullyConnectedNet[T]) Loss(x Mat[T], y []int) float64 {
-	scores := n.forward(x, true)
+	if x.Cols != n.Dims[0] {
+		panic(fmt.Sprintf("nn: input has %d columns, net expects %d", x.Cols, n.Dims[0]))
+	}
+	z1 := n.firstOut(x.Rows)
+	AffineForward(z1, x, n.w[0], n.b[0])
+	loss, dz1 := n.lossFrom(z1, y)
+	AffineBackward(Mat[T]{}, n.dw[0], n.db[0], dz1, x, n.w[0], n.Reg)
+	return loss + n.regLoss(n.w[0].Data)
+}
+
+// lossFrom is Loss from the first affine layer's output z1 (the view
+// firstOut returned, filled in) up, and back down to the gradient with
+// respect to z1, which it returns (a view of the net's scratch, valid until
+// the next call) with the data loss (without the L2 term: regLoss). It
+// fills every gradient
+// but the first layer's dW1 and db1: those are xᵀ·dz1 + Reg·W1 and the
+// column sums of dz1, which the caller computes (Loss with AffineBackward,
+// TrainGroup with one product for the whole group).
+func (n *FullyConnectedNet[T]) lossFrom(z1 Mat[T], y []int) (float64, Mat[T]) {
+	scores := n.forwardFrom(z1, true)
 	// dscores overwrites scores in place.
 	loss := SoftmaxLoss(scores, scores, y)
 	dout := scores
-	rows := x.Rows
+	rows := z1.Rows
 	last := len(n.w) - 1
-	for l := last; l >= 0; l-- {
-		in := x
-		var dx Mat[T]
-		if l > 0 {
-			in = n.input(l, rows)
-			dx = resize(&n.d[l-1], rows, n.Dims[l])
-		}
+	for l := last; ; l-- {
 		if l < last {
 			cols := n.Dims[l+1]
 			if n.Dropout[l] > 0 {
@@ -397,19 +436,25 @@ func (n *FullyConnectedNet[T]) Loss(x Mat[T], y []int) float64 {
 				LayerNormBackward(dout, n.dgamma[l], n.dbeta[l], dout, n.gamma[l], &n.cache[l])
 			}
 		}
-		AffineBackward(dx, n.dw[l], n.db[l], dout, in, n.w[l], n.Reg)
+		if l == 0 {
+			break
+		}
+		dx := resize(&n.d[l-1], rows, n.Dims[l])
+		AffineBackward(dx, n.dw[l], n.db[l], dout, n.input(l, rows), n.w[l], n.Reg)
 		dout = dx
 	}
-	return loss + n.regLoss()
+	return loss, dout
 }
 
-// regLoss returns 0.5·Reg·Σ‖W‖² (each ‖W‖² a BLAS dot product).
-func (n *FullyConnectedNet[T]) regLoss() float64 {
+// regLoss returns 0.5·Reg·Σ‖W‖² (each ‖W‖² a BLAS dot product), with the
+// first layer's weights w1: n.w[0].Data, or wherever a fused group holds
+// them (in another order: the sum is the same but for rounding).
+func (n *FullyConnectedNet[T]) regLoss(w1 []T) float64 {
 	if n.Reg == 0 {
 		return 0
 	}
-	var s float64
-	for _, w := range n.w {
+	s := dot(w1, w1)
+	for _, w := range n.w[1:] {
 		s += dot(w.Data, w.Data)
 	}
 	return 0.5 * n.Reg * s

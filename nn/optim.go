@@ -19,6 +19,24 @@ type UpdateRule[T Float] interface {
 	SetState(OptimizerState[T]) error
 }
 
+// splitRule is what a fused group (TrainGroup) needs of an update rule:
+// one step over parameters held in two places, the first layer's weights
+// in the group's buffer and the rest in the net, as if they were one
+// slice (state elements 0..len(w1) for w1, then w2's); and the rule's
+// per-parameter state, to reorder the first layer's part.
+type splitRule[T Float] interface {
+	updateSplit(w1, dw1, w2, dw2 []T, lr float64)
+	slots() [][]T
+}
+
+var (
+	_ splitRule[float32] = (*SGD[float32])(nil)
+	_ splitRule[float32] = (*Momentum[float32])(nil)
+	_ splitRule[float32] = (*Nesterov[float32])(nil)
+	_ splitRule[float32] = (*RMSProp[float32])(nil)
+	_ splitRule[float32] = (*Adam[float32])(nil)
+)
+
 // OptimizerState is the saved state of an update rule.
 type OptimizerState[T Float] struct {
 	Rule  string // sgd, momentum, nesterov, rmsprop, adam
@@ -68,6 +86,14 @@ func (s *SGD[T]) Update(w, dw []T, lr float64) {
 	s.steps++
 }
 
+func (s *SGD[T]) updateSplit(w1, dw1, w2, dw2 []T, lr float64) {
+	axpy(-T(lr), dw1[:len(w1)], w1)
+	axpy(-T(lr), dw2[:len(w2)], w2)
+	s.steps++
+}
+
+func (s *SGD[T]) slots() [][]T { return nil }
+
 func (s *SGD[T]) State() OptimizerState[T] { return OptimizerState[T]{Rule: "sgd", Step: s.steps} }
 
 func (s *SGD[T]) SetState(st OptimizerState[T]) error {
@@ -86,14 +112,27 @@ type Momentum[T Float] struct {
 }
 
 func (m *Momentum[T]) Update(w, dw []T, lr float64) {
+	m.apply(0, w, dw, lr)
+	m.steps++
+}
+
+func (m *Momentum[T]) updateSplit(w1, dw1, w2, dw2 []T, lr float64) {
+	m.apply(0, w1, dw1, lr)
+	m.apply(len(w1), w2, dw2, lr)
+	m.steps++
+}
+
+func (m *Momentum[T]) slots() [][]T { return [][]T{m.V} }
+
+// apply updates w, the parameters from off on, with its state from off.
+func (m *Momentum[T]) apply(off int, w, dw []T, lr float64) {
 	mu, l := T(m.Mu), T(lr)
-	v := m.V[:len(w)]
+	v := m.V[off : off+len(w)]
 	dw = dw[:len(w)]
 	for i := range w {
 		v[i] = mu*v[i] - l*dw[i]
 		w[i] += v[i]
 	}
-	m.steps++
 }
 
 func (m *Momentum[T]) State() OptimizerState[T] {
@@ -118,15 +157,27 @@ type Nesterov[T Float] struct {
 }
 
 func (m *Nesterov[T]) Update(w, dw []T, lr float64) {
+	m.apply(0, w, dw, lr)
+	m.steps++
+}
+
+func (m *Nesterov[T]) updateSplit(w1, dw1, w2, dw2 []T, lr float64) {
+	m.apply(0, w1, dw1, lr)
+	m.apply(len(w1), w2, dw2, lr)
+	m.steps++
+}
+
+func (m *Nesterov[T]) slots() [][]T { return [][]T{m.V} }
+
+func (m *Nesterov[T]) apply(off int, w, dw []T, lr float64) {
 	mu, l := T(m.Mu), T(lr)
-	v := m.V[:len(w)]
+	v := m.V[off : off+len(w)]
 	dw = dw[:len(w)]
 	for i := range w {
 		prev := v[i]
 		v[i] = mu*prev - l*dw[i]
 		w[i] += -mu*prev + (1+mu)*v[i]
 	}
-	m.steps++
 }
 
 func (m *Nesterov[T]) State() OptimizerState[T] {
@@ -151,15 +202,27 @@ type RMSProp[T Float] struct {
 }
 
 func (r *RMSProp[T]) Update(w, dw []T, lr float64) {
+	r.apply(0, w, dw, lr)
+	r.steps++
+}
+
+func (r *RMSProp[T]) updateSplit(w1, dw1, w2, dw2 []T, lr float64) {
+	r.apply(0, w1, dw1, lr)
+	r.apply(len(w1), w2, dw2, lr)
+	r.steps++
+}
+
+func (r *RMSProp[T]) slots() [][]T { return [][]T{r.Cache} }
+
+func (r *RMSProp[T]) apply(off int, w, dw []T, lr float64) {
 	d := T(r.DecayRate)
-	c := r.Cache[:len(w)]
+	c := r.Cache[off : off+len(w)]
 	dw = dw[:len(w)]
 	for i := range w {
 		g := dw[i]
 		c[i] = d*c[i] + (1-d)*g*g
 		w[i] -= T(lr * float64(g) / (math.Sqrt(float64(c[i])) + r.Epsilon))
 	}
-	r.steps++
 }
 
 func (r *RMSProp[T]) State() OptimizerState[T] {
@@ -186,10 +249,22 @@ type Adam[T Float] struct {
 
 func (a *Adam[T]) Update(w, dw []T, lr float64) {
 	a.t++
+	a.apply(0, w, dw, lr)
+}
+
+func (a *Adam[T]) updateSplit(w1, dw1, w2, dw2 []T, lr float64) {
+	a.t++
+	a.apply(0, w1, dw1, lr)
+	a.apply(len(w1), w2, dw2, lr)
+}
+
+func (a *Adam[T]) slots() [][]T { return [][]T{a.M, a.V} }
+
+func (a *Adam[T]) apply(off int, w, dw []T, lr float64) {
 	b1, b2 := T(a.Beta1), T(a.Beta2)
 	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
-	m, v := a.M[:len(w)], a.V[:len(w)]
+	m, v := a.M[off:off+len(w)], a.V[off:off+len(w)]
 	dw = dw[:len(w)]
 	// lr·(m/c1)/(√(v/c2) + eps) with the divisions by c1 and c2 folded
 	// into per-step constants: one division and one square root per

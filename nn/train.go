@@ -260,7 +260,7 @@ type trainer[T Float] struct {
 	bestEpoch       float64
 	bestParams      []T
 
-	xb                                    []T   // minibatch rows
+	xb                                    []T   // minibatch rows (Train's; a group's members share the group's)
 	yb                                    []int // minibatch labels
 	idx                                   []int // minibatch row indices
 	ev                                    []T   // evaluation chunk rows
@@ -317,7 +317,22 @@ func Classes(ys ...[]int) int {
 	return c
 }
 
+// newTrainer returns the trainer of Train, with its minibatch buffers.
 func newTrainer[T Float](cfg Config, train, val Data, resume *Snapshot[T]) (*trainer[T], error) {
+	t, err := initTrainer(cfg, train, val, resume)
+	if err != nil {
+		return nil, err
+	}
+	t.xb = make([]T, cfg.BatchSize*train.X.Cols)
+	t.yb = make([]int, cfg.BatchSize)
+	t.idx = make([]int, cfg.BatchSize)
+	return t, nil
+}
+
+// initTrainer checks cfg and the data and returns a trainer with its net,
+// update rule, random source and state (initial, or resume's), without the
+// minibatch buffers that step uses: a group's members share the group's.
+func initTrainer[T Float](cfg Config, train, val Data, resume *Snapshot[T]) (*trainer[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -367,9 +382,6 @@ func newTrainer[T Float](cfg Config, train, val Data, resume *Snapshot[T]) (*tra
 		t.subset = trainSubset(t.rng, train.X.Rows, cfg.TrainAccSamples)
 		t.lossHist = make([]float64, 0, t.total)
 	}
-	t.xb = make([]T, cfg.BatchSize*train.X.Cols)
-	t.yb = make([]int, cfg.BatchSize)
-	t.idx = make([]int, cfg.BatchSize)
 	return t, nil
 }
 
@@ -464,31 +476,58 @@ func (t *trainer[T]) result(o Outcome) *Result[T] {
 // backward, the update. It reports false, changing nothing, when the loss is
 // not finite. It does not allocate (the loss history has its capacity).
 func (t *trainer[T]) step() bool {
-	d := t.train.X.Cols
 	for i := range t.idx {
 		t.idx[i] = t.rng.IntN(t.train.X.Rows)
 	}
+	gather(t.train, t.idx, t.xb, t.yb)
+	loss := t.net.Loss(Mat[T]{Rows: len(t.yb), Cols: t.train.X.Cols, Data: t.xb}, t.yb)
+	if !isFinite(loss) {
+		return false
+	}
+	t.update(loss)
+	return true
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// gather copies the rows idx of d, transformed, into xb and their labels
+// into yb.
+func gather[T Float](d Data, idx []int, xb []T, yb []int) {
+	cols := d.X.Cols
 	// The rows are scattered over the training set, which is far larger
 	// than the caches: fetching each from memory is most of the gather's
 	// time. Ask for the row gatherAhead places ahead while copying this one.
-	for i, j := range t.idx {
-		if k := i + gatherAhead; k < len(t.idx) {
-			prefetch.Range(unsafe.Pointer(&t.train.X.Data[t.idx[k]*d]), d*int(unsafe.Sizeof(float32(0))))
+	for i, j := range idx {
+		if k := i + gatherAhead; k < len(idx) {
+			prefetch.Range(unsafe.Pointer(&d.X.Data[idx[k]*cols]), cols*int(unsafe.Sizeof(float32(0))))
 		}
-		readRow(t.xb[i*d:(i+1)*d], t.train.X.Row(j), t.train.Scale, t.train.Shift)
-		t.yb[i] = t.train.Y[j]
+		readRow(xb[i*cols:(i+1)*cols], d.X.Row(j), d.Scale, d.Shift)
+		yb[i] = d.Y[j]
 	}
-	loss := t.net.Loss(Mat[T]{Rows: len(t.yb), Cols: d, Data: t.xb}, t.yb)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return false
-	}
+}
+
+// update ends an iteration whose loss was finite and whose gradients are in
+// the net's Grads: it records the loss and applies the update rule.
+func (t *trainer[T]) update(loss float64) {
 	t.lossHist = append(t.lossHist, loss)
 	t.epochLoss += loss
 	t.epochSteps++
 	t.stepLR = t.rate()
 	t.rule.Update(t.net.Params()[:t.net.NumTrainable()], t.net.Grads(), t.stepLR)
 	t.it++
-	return true
+}
+
+// updateSplit is update for a member of a fused group, whose first
+// layer's weights w1 and their gradient dw1 live in the group's buffers
+// (in the order of its rule's state, which the group arranged so).
+func (t *trainer[T]) updateSplit(loss float64, w1, dw1 []T) {
+	t.lossHist = append(t.lossHist, loss)
+	t.epochLoss += loss
+	t.epochSteps++
+	t.stepLR = t.rate()
+	k, nt := len(w1), t.net.NumTrainable()
+	t.rule.(splitRule[T]).updateSplit(w1, dw1, t.net.Params()[k:nt], t.net.Grads()[k:nt], t.stepLR)
+	t.it++
 }
 
 func (t *trainer[T]) run(ctx context.Context, hook func(context.Context, *Snapshot[T]) (bool, error)) (*Result[T], error) {
@@ -507,27 +546,11 @@ func (t *trainer[T]) run(ctx context.Context, hook func(context.Context, *Snapsh
 			res.DivergedAt = t.it + 1
 			return res, nil
 		}
-
-		epochEnd := t.it%t.perEpoch == 0
-		if !epochEnd && t.it < t.total {
-			continue
-		}
-		if epochEnd {
-			t.epoch++
-		}
-		if !t.evaluate() {
-			res := t.result(Diverged)
-			res.DivergedAt = t.it
+		res, epochEnd := t.endStep()
+		if res != nil {
 			return res, nil
 		}
-		if !epochEnd {
-			break // the final, partial epoch
-		}
-		t.lr *= t.decay()
-		if p := t.cfg.Patience; p > 0 && t.it < t.total && float64(t.epoch)-t.bestEpoch >= float64(p) {
-			return t.result(EarlyStopped), nil
-		}
-		if hook != nil {
+		if epochEnd && hook != nil {
 			snap, err := t.snapshot()
 			if err != nil {
 				return nil, err
@@ -542,6 +565,35 @@ func (t *trainer[T]) run(ctx context.Context, hook func(context.Context, *Snapsh
 		}
 	}
 	return t.result(Completed), nil
+}
+
+// endStep follows an iteration. At the end of an epoch, or of training, it
+// records a history entry (evaluating the net), applies the step
+// schedule's decay and checks Patience, in that order. It returns the
+// result of a training that ends there (Diverged for a validation loss that
+// is not finite, Completed after a final partial epoch, EarlyStopped),
+// otherwise nil and whether an epoch ended (when the hook is due).
+func (t *trainer[T]) endStep() (res *Result[T], epochEnd bool) {
+	epochEnd = t.it%t.perEpoch == 0
+	if !epochEnd && t.it < t.total {
+		return nil, false
+	}
+	if epochEnd {
+		t.epoch++
+	}
+	if !t.evaluate() {
+		res := t.result(Diverged)
+		res.DivergedAt = t.it
+		return res, false
+	}
+	if !epochEnd {
+		return t.result(Completed), false // the final, partial epoch
+	}
+	t.lr *= t.decay()
+	if p := t.cfg.Patience; p > 0 && t.it < t.total && float64(t.epoch)-t.bestEpoch >= float64(p) {
+		return t.result(EarlyStopped), false
+	}
+	return nil, true
 }
 
 func (t *trainer[T]) decay() float64 {
@@ -573,7 +625,7 @@ func (t *trainer[T]) rate() float64 {
 func (t *trainer[T]) evaluate() bool {
 	trainAcc, _ := t.accuracy(t.train, t.subset)
 	valAcc, valLoss := t.accuracy(t.val, nil)
-	if math.IsNaN(valLoss) || math.IsInf(valLoss, 0) {
+	if !isFinite(valLoss) {
 		return false
 	}
 	epoch := float64(t.it) / float64(t.perEpoch)

@@ -25,8 +25,9 @@
 //
 // Every state change is one transaction that reads before it writes:
 // EnsureSweep adds each trial key once, Claim and ClaimNext hand a trial to
-// one owner, and SaveCheckpoint, Heartbeat, Pause, Finish and Release check
-// that the caller still holds the trial's lease (ErrLeaseLost otherwise).
+// one owner (ClaimGroup a whole group), and SaveCheckpoint,
+// SaveCheckpoints, Heartbeat, Pause, Finish and Release check that the
+// caller still holds the trial's lease (ErrLeaseLost otherwise).
 // Leases are data (owner, heartbeat); whether a lease is stale is the
 // caller's decision, passed to Claim and ClaimNext.
 //
@@ -63,6 +64,19 @@
 // A budget is measured against Sweep.Elapsed, the sweep's wall-clock time
 // over all its runs, which AddElapsed and TickElapsed account (TickElapsed
 // counts the time several processes run the sweep at once once).
+//
+// # Groups
+//
+// Trials that share their minibatches train side by side, as a group
+// (Trial.Group, issue 16). Groups are made when trials are created:
+// EnsureSweep takes each given trial's Group as a label, and the added
+// trials that share a label form a new group, numbered after the sweep's
+// last (results.RenumberGroups); a group never changes after. ClaimGroup
+// claims a group as one: the lowest-numbered claimable trial and, when it
+// has a group, every unfinished member with it, only if all of them are
+// claimable (else the group is passed over); SaveCheckpoints checkpoints
+// several members in one transaction, all or none. Everywhere else a
+// member is a trial like any other.
 //
 // # Kept weights
 //

@@ -8,11 +8,11 @@ import "fmt"
 // other than 1..N in order, an empty or repeated key, a status that is not
 // one, a running trial without a lease (or another with one), a paused
 // trial without a checkpoint or a finished one with one, weights of a
-// trial that is not done, adaptive state out of order (Rung not
-// len(Evals), evaluations not increasing, a promoted trial at no rung, a
-// paused one promoted), more than MaxDecisions decision records or one
-// that is not valid JSON, a Best or test evaluation naming a trial that is
-// not done. Stores call it before Load writes anything.
+// trial that is not done, a negative Group, adaptive state out of order
+// (Rung not len(Evals), evaluations not increasing, a promoted trial at no
+// rung, a paused one promoted), more than MaxDecisions decision records or
+// one that is not valid JSON, a Best or test evaluation naming a trial
+// that is not done. Stores call it before Load writes anything.
 //
 // It sets the defaults EnsureSweep sets: Metric "" becomes val_acc, Keep 0
 // DefaultKeep.
@@ -56,6 +56,8 @@ func CheckDump(d *Dump) error {
 			return fmt.Errorf("%s: a checkpoint of a trial that is %s", where, t.Status)
 		case td.Model != nil && t.Status != Done:
 			return fmt.Errorf("%s: weights of a trial that is %s", where, t.Status)
+		case t.Group < 0:
+			return fmt.Errorf("%s: group %d < 0", where, t.Group)
 		case len(AdaptiveProblems(t)) > 0:
 			return fmt.Errorf("%s%s", where, AdaptiveProblems(t)[0])
 		case len(t.Decisions) > MaxDecisions:

@@ -16,6 +16,8 @@ trap 'rm -rf "$out"' EXIT
 echo "== sweep $(go run -tags "$TAGS" ./cmd/sweep version | tr '\n' ' ')"
 echo "== go test -bench (nn: training step, gemm)"
 go test -tags "$TAGS" -run '^$' -bench 'TrainStep|Gemm' -benchmem ./nn | tee "$out/nn.txt"
+echo "== go test -bench (nn: fused groups, per trial-step, group sizes 1-24)"
+go test -tags "$TAGS" -run '^$' -bench 'TrainGroupStep' -benchtime 200x ./nn | tee "$out/group.txt"
 
 have_fmnist=
 [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && have_fmnist=1
@@ -88,7 +90,22 @@ for dt in float32 float64; do
   [ -n "$sq" ] && echo "training step GFLOP/s vs large gemm ($dt, ${sq} GFLOP/s): d=784 $(ratio "$st" "$sq"), d=3072 $(ratio "$st3" "$sq")"
 done
 if [ -e "$out/grid.txt" ] && [ -e "$out/npgrid.json" ]; then
-  gns=$(nsop BenchmarkCourseworkGrid "$out/grid.txt")
-  gs=$(awk -v n="$gns" 'BEGIN{print n/1e9}')
-  echo "coursework grid: numpy $(json "$out/npgrid.json" wall_s)s (best val $(json "$out/npgrid.json" best_val)), sweep ${gs}s (best val $(metric BenchmarkCourseworkGrid best_val_acc "$out/grid.txt")): $(ratio "$(json "$out/npgrid.json" wall_s)" "$gs")x"
+  # fused: the trials in groups (sweep run's default); unfused: fuse = false.
+  for mode in fused unfused; do
+    gns=$(nsop "BenchmarkCourseworkGrid/$mode-" "$out/grid.txt")
+    [ -n "$gns" ] || continue
+    gs=$(awk -v n="$gns" 'BEGIN{print n/1e9}')
+    np=$(json "$out/npgrid.json" wall_s)
+    echo "coursework grid ($mode): numpy ${np}s (best val $(json "$out/npgrid.json" best_val)), sweep ${gs}s (best val $(metric "BenchmarkCourseworkGrid/$mode-" best_val_acc "$out/grid.txt")): $(ratio "$np" "$gs")x, sweep/numpy $(ratio "$gs" "$np")"
+  done
+  # The physical limit: the grid's FLOPs (24 trials x 1000 steps x the
+  # 6 products of forward and backward, 2·m·n·k each) on both cores at
+  # the large-gemm rate.
+  sq=$(metric "BenchmarkGemm/dtype=float32/square/" GFLOP/s "$out/nn.txt")
+  gns=$(nsop "BenchmarkCourseworkGrid/fused-" "$out/grid.txt")
+  if [ -n "$sq" ] && [ -n "$gns" ]; then
+    awk -v sq="$sq" -v ns="$gns" 'BEGIN {
+      f = 24 * 1000 * 2 * (2*200*784*50 + 3*200*50*10) ; lim = f / (2 * sq * 1e9)
+      printf "coursework grid FLOPs %.2f TFLOP: at 2 cores x %.0f GFLOP/s the limit is %.2fs; fused sweep %.2fs = %.0f%% of it\n", f/1e12, sq, lim, ns/1e9, 100*lim/(ns/1e9) }'
+  fi
 fi

@@ -71,6 +71,14 @@ func (s *Spec) settings() []setting {
 	if s.Search.Budget > 0 {
 		st = append(st, setting{"search", "budget", quote(s.Search.Budget.String())})
 	}
+	// Newer than the first canonical forms: at their defaults (fused, the
+	// default size) they are left out.
+	if s.Search.NoFuse {
+		st = append(st, setting{"search", "fuse", "false"})
+	}
+	if s.Search.GroupSize > 0 {
+		st = append(st, setting{"search", "group_size", strconv.Itoa(s.Search.GroupSize)})
+	}
 
 	st = append(st,
 		setting{"search", "max_trials", strconv.Itoa(s.Search.MaxTrials)},

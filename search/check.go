@@ -220,6 +220,33 @@ func (p *parser) checkSearch(t *item, s *Spec) {
 	}
 	p.checkSampler(at("sampler"), s)
 	p.checkRungs(s, at("method"))
+	p.checkFuse(s, at)
+}
+
+// checkFuse: groups are a grid's or a random search's; group_size says
+// how large they are, so it needs them.
+func (p *parser) checkFuse(s *Spec, at func(string) *item) {
+	sr := &s.Search
+	fuse, size := at("fuse"), at("group_size")
+	switch {
+	case fuse.val == true && sr.Adaptive():
+		p.addAt(fuse, ErrConflict, "%s decides its trials as it runs, one at a time: fused groups are for grid and random search with trials = N (leave fuse out)", adaptiveName(sr))
+	case size.val != nil && sr.NoFuse:
+		p.addAt(size, ErrConflict, "group_size sizes fused groups, and fuse = false turns them off: leave one out")
+	case size.val != nil && !sr.Fused():
+		p.addAt(size, ErrConflict, "group_size sizes fused groups, which are for grid and random search with trials = N")
+	}
+}
+
+// adaptiveName names what makes a search adaptive, for messages.
+func adaptiveName(sr *Search) string {
+	switch {
+	case sr.Method == "asha" || sr.Method == "hyperband":
+		return sr.Method
+	case sr.Sampler == "tpe":
+		return "tpe sampling"
+	}
+	return "random search bounded by a budget alone"
 }
 
 func methodName(m string) string {

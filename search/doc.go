@@ -14,7 +14,8 @@
 //	[train]   dtype, optimizer, iterations | epochs, batch_size, learning_rate,
 //	          lr_decay, lr_schedule, warmup_epochs, reg, momentum, decay_rate,
 //	          beta1, beta2, epsilon, patience
-//	[search]  method, metric, trials, max_trials, keep
+//	[search]  method, metric, trials, max_trials, keep, sampler, budget,
+//	          fuse, group_size
 //
 //	[search.params]              # any [model] or [train] key
 //	learning_rate = [1e-3, 5e-3]                 # a list of values
@@ -53,6 +54,22 @@
 // the sweep (a list of one is one value for all layers), a searched hidden that is not a list of lists, random search without trials,
 // trials with a grid, a range on a grid without steps, and more trials than
 // max_trials (also capped at 1,000,000) or than a finite space holds.
+//
+// # Fused groups
+//
+// A grid's or a random search's trials (not an adaptive search's) train in
+// groups by default: trials that share a minibatch stream (StreamKey in
+// package trial: dtype, batch size, length, input preprocessing) are cut,
+// in trial order, into groups as even as they can be, of at most
+// group_size trials (DefaultGroupSize, 12) and at least as many as the
+// spec's workers when it names them; a group's members train side by side
+// on the same minibatches, their first layers in one product, one group to
+// a worker. A trial alone in its group trains on its own. Groups are fixed
+// when trials are created, from the spec alone; extending a sweep makes
+// new groups. fuse = false trains every trial on its own (the trials
+// created so, that is: a trial's group never changes). Search.Fused says
+// whether a sweep fuses; fuse and group_size are in the canonical form
+// only when not at their defaults.
 //
 // # Trials
 //

@@ -60,6 +60,30 @@ type Search struct {
 	// iterations when it trains by iterations (MinUnit says which).
 	Eta, Min int
 	MinUnit  string // "epochs" | "iterations"; "" for grid and random
+
+	// NoFuse is fuse = false: every trial trains on its own, drawing its
+	// own minibatches. By default a grid's or a random search's trials
+	// that share their minibatch stream train in groups (see Fused).
+	NoFuse bool
+	// GroupSize is group_size, the most trials a group holds; 0 means
+	// DefaultGroupSize.
+	GroupSize int
+}
+
+// maxGroupSize bounds group_size: a group's wide buffers grow with it.
+const maxGroupSize = 64
+
+// DefaultGroupSize is the most trials a fused group holds when the spec
+// does not say: past 8 to 12 trials a wider first-layer product is no
+// faster per trial (nn's BenchmarkFusedFirstLayer), and smaller groups
+// spread a sweep over more workers.
+const DefaultGroupSize = 12
+
+// Fused reports whether the sweep's trials train in groups: grid and
+// random search (not adaptive ones, whose trials start and pause one by
+// one), unless fuse = false.
+func (s Search) Fused() bool {
+	return !s.NoFuse && !s.Adaptive() && (s.Method == "grid" || s.Method == "random")
 }
 
 // Adaptive reports whether the sweep's trials are decided as it runs, from
@@ -142,7 +166,7 @@ func (p *parser) addAt(it *item, sentinel error, format string, args ...any) {
 var (
 	topKeys    = []string{"name", "seed", "workers", "data", "model", "train", "search"}
 	dataKeys   = []string{"source", "path", "train", "val", "test", "seed", "classes", "dim"}
-	searchKeys = []string{"method", "metric", "trials", "max_trials", "keep", "params", "sampler", "budget", "asha", "hyperband"}
+	searchKeys = []string{"method", "metric", "trials", "max_trials", "keep", "params", "sampler", "budget", "fuse", "group_size", "asha", "hyperband"}
 	rungKeys   = []string{"min_epochs", "min_iterations", "eta"}
 	rangeKeys  = []string{"uniform", "log_uniform", "int_uniform", "steps"}
 	modelKeys  = sectionKeys("model")
@@ -515,6 +539,14 @@ func (p *parser) search(t *item, s *Search) {
 			} else {
 				p.addAt(it, ErrType, "want a string such as \"10m\", got %s", typeName(it.val))
 			}
+		case "fuse":
+			if v, ok := it.val.(bool); ok {
+				s.NoFuse = !v
+			} else {
+				p.addAt(it, ErrType, "want true or false, got %s", typeName(it.val))
+			}
+		case "group_size":
+			p.intTo(&s.GroupSize, it, 1, maxGroupSize)
 		case "asha", "hyperband":
 			if p.table(it) {
 				p.rungs[it.name] = it

@@ -25,9 +25,12 @@ var ErrBadCheckpoint = errors.New("bad checkpoint")
 //	f64 best val acc, f64 best val loss, f64 best epoch, floats best params
 //
 // where floats/f64s/ints/bytes/string are a u64 count then the elements.
+// Version 2, a member of a fused group's, adds at the end: bytes the
+// group's minibatch stream (nn.Snapshot.BatchRNG). A snapshot without one
+// is written as version 1, as before groups.
 const (
 	ckMagic   = "SWCK"
-	ckVersion = 1
+	ckVersion = 2
 )
 
 type encoder struct{ b []byte }
@@ -169,7 +172,11 @@ func elemSize[T nn.Float]() byte {
 func EncodeSnapshot[T nn.Float](s *nn.Snapshot[T]) []byte {
 	e := &encoder{b: make([]byte, 0, 64+2*len(s.Params)*int(elemSize[T]())+8*len(s.LossHistory))}
 	e.b = append(e.b, ckMagic...)
-	e.b = binary.LittleEndian.AppendUint16(e.b, ckVersion)
+	version := uint16(1)
+	if s.BatchRNG != nil {
+		version = 2
+	}
+	e.b = binary.LittleEndian.AppendUint16(e.b, version)
 	e.b = append(e.b, elemSize[T]())
 	e.i64(s.Iteration)
 	e.i64(s.Epoch)
@@ -198,6 +205,9 @@ func EncodeSnapshot[T nn.Float](s *nn.Snapshot[T]) []byte {
 	e.f64(s.BestValLoss)
 	e.f64(s.BestEpoch)
 	floats(e, s.BestParams)
+	if version == 2 {
+		e.bytes(s.BatchRNG)
+	}
 	return e.b
 }
 
@@ -209,8 +219,12 @@ func DecodeSnapshot[T nn.Float](b []byte) (*nn.Snapshot[T], error) {
 	if string(d.take(4, "magic")) != ckMagic {
 		return nil, fmt.Errorf("%w: not a checkpoint (no %q magic)", ErrBadCheckpoint, ckMagic)
 	}
-	if v := d.take(2, "version"); v != nil && binary.LittleEndian.Uint16(v) != ckVersion {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrBadCheckpoint, binary.LittleEndian.Uint16(v), ckVersion)
+	var version uint16
+	if v := d.take(2, "version"); v != nil {
+		version = binary.LittleEndian.Uint16(v)
+		if version < 1 || version > ckVersion {
+			return nil, fmt.Errorf("%w: version %d, want 1 to %d", ErrBadCheckpoint, version, ckVersion)
+		}
 	}
 	if sz := d.take(1, "element size"); sz != nil && sz[0] != elemSize[T]() {
 		return nil, fmt.Errorf("%w: elements of %d bytes, want %d", ErrBadCheckpoint, sz[0], elemSize[T]())
@@ -247,6 +261,12 @@ func DecodeSnapshot[T nn.Float](b []byte) (*nn.Snapshot[T], error) {
 	s.BestValLoss = d.f64("best val loss")
 	s.BestEpoch = d.f64("best epoch")
 	s.BestParams = decodeFloats[T](d, "best params")
+	if version == 2 {
+		s.BatchRNG = d.bytes("batch rng")
+		if d.err == nil && len(s.BatchRNG) == 0 {
+			d.fail("empty batch rng")
+		}
+	}
 	if d.err != nil {
 		return nil, d.err
 	}

@@ -63,6 +63,27 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+// A group member's snapshot (with the group's minibatch stream) is
+// version 2 and round-trips; one without is still written as version 1.
+func TestSnapshotRoundTripBatchRNG(t *testing.T) {
+	s := snapshotOf[float32](t, "momentum")
+	if v := EncodeSnapshot(s)[4]; v != 1 {
+		t.Fatalf("a snapshot without a batch stream is written as version %d, want 1", v)
+	}
+	s.BatchRNG = []byte{1, 2, 3, 4, 5}
+	b := EncodeSnapshot(s)
+	if b[4] != 2 {
+		t.Fatalf("a group member's snapshot is written as version %d, want 2", b[4])
+	}
+	got, err := DecodeSnapshot[float32](b)
+	if err != nil || !reflect.DeepEqual(got, s) {
+		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, got, s)
+	}
+	if _, err := DecodeSnapshot[float32](b[:len(b)-3]); !errors.Is(err, ErrBadCheckpoint) {
+		t.Errorf("truncated batch stream: %v, want ErrBadCheckpoint", err)
+	}
+}
+
 func TestDecodeSnapshotErrors(t *testing.T) {
 	good := EncodeSnapshot(snapshotOf[float32](t, "adam"))
 	tests := map[string][]byte{

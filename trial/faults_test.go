@@ -125,6 +125,35 @@ func (s *faultyStore) Claim(ctx context.Context, sweep string, owner results.Own
 	return t, ck, err
 }
 
+func (s *faultyStore) ClaimGroup(ctx context.Context, sweep string, owner results.Owner, now time.Time, stale func(results.Lease) bool) (g *results.GroupClaim, err error) {
+	err = s.do(call{op: "claim", now: now}, func() error {
+		gs, ok := s.inner.(Grouper)
+		if !ok { // a Recorder of single trials
+			t, ck, err := s.inner.Claim(ctx, sweep, owner, now, stale)
+			if err == nil {
+				g = &results.GroupClaim{Trials: []*results.Trial{t}, Checkpoints: []*results.Checkpoint{ck}}
+			}
+			return err
+		}
+		g, err = gs.ClaimGroup(ctx, sweep, owner, now, stale)
+		return err
+	})
+	return g, err
+}
+
+func (s *faultyStore) SaveCheckpoints(ctx context.Context, sweep string, owner results.Owner, now time.Time, cks []results.TrialCheckpoint) error {
+	c := call{op: "checkpoints", now: now}
+	for _, ck := range cks {
+		c.trials = append(c.trials, ck.Trial)
+	}
+	if len(cks) > 0 {
+		c.ck = &cks[0].Checkpoint
+	}
+	return s.do(c, func() error {
+		return s.inner.(Grouper).SaveCheckpoints(ctx, sweep, owner, now, cks)
+	})
+}
+
 func (s *faultyStore) Heartbeat(ctx context.Context, sweep string, trials []int, owner results.Owner, now time.Time) error {
 	return s.do(call{op: "heartbeat", trials: slices.Clone(trials), now: now}, func() error {
 		return s.inner.Heartbeat(ctx, sweep, trials, owner, now)

@@ -33,6 +33,17 @@ type Recorder interface {
 
 var _ Recorder = results.Store(nil)
 
+// Grouper is what a sweep whose trials train in groups (fused trials,
+// results.Trial.Group) needs of a store besides Recorder: claims of whole
+// groups and checkpoints of all their members in one write. A store
+// without it (a test's) claims one trial at a time; results.Store has it.
+type Grouper interface {
+	ClaimGroup(ctx context.Context, sweep string, owner results.Owner, now time.Time, stale func(results.Lease) bool) (*results.GroupClaim, error)
+	SaveCheckpoints(ctx context.Context, sweep string, owner results.Owner, now time.Time, cks []results.TrialCheckpoint) error
+}
+
+var _ Grouper = results.Store(nil)
+
 // A worker with nothing to claim (an adaptive sweep waiting for trials in
 // flight) asks again when a trial of its own pool pauses or ends, or else
 // after waitPoll, doubled at each empty answer up to waitPollMax (reset by
@@ -132,6 +143,19 @@ type Stats struct {
 	// LeaseLost counts the trials left to another process: reclaimed by
 	// it, or whose lease expired while the database was locked.
 	LeaseLost int
+}
+
+// finished counts a trial trained to its end with status st.
+func (s *Stats) finished(st results.Status) {
+	s.Trained++
+	switch st {
+	case results.Done:
+		s.Done++
+	case results.Diverged:
+		s.Diverged++
+	case results.Failed:
+		s.Failed++
+	}
 }
 
 func (p *Pool) now() time.Time {
@@ -292,8 +316,9 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), id
 	// a context that is not cancelled with it. ctx ends their retries.
 	sctx := context.WithoutCancel(ctx)
 	var (
-		t  *results.Trial
-		ck *results.Checkpoint
+		t     *results.Trial
+		ck    *results.Checkpoint
+		group *results.GroupClaim
 	)
 	if !p.Deadline.IsZero() && !p.now().Before(p.Deadline) {
 		return false, nil // the budget ran out: nothing new starts
@@ -307,12 +332,28 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), id
 	changed := p.changes()
 	err := p.write(ctx, sctx, worker, nil, func(wctx context.Context, now time.Time) error {
 		var err error
-		if decide != nil {
+		gs, grouped := p.Store.(Grouper)
+		switch {
+		case decide != nil:
 			t, ck, err = p.Store.(Planner).ClaimNext(wctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()), decide)
-		} else {
+		case grouped:
+			group, err = gs.ClaimGroup(wctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()))
+			if err == nil && len(group.Trials) == 0 {
+				err = fmt.Errorf("claim of group %d returned no trials", group.Group)
+			}
+			if err == nil && group.Group == 0 {
+				t, ck, group = group.Trials[0], group.Checkpoints[0], nil
+			}
+		default:
 			t, ck, err = p.Store.Claim(wctx, p.Sweep, p.Owner, now, Staleness(p.Owner, now, p.ttl()))
 		}
-		if err == nil {
+		switch {
+		case err != nil:
+		case group != nil:
+			for _, m := range group.Trials {
+				p.hold(m.Number, now)
+			}
+		default:
 			p.hold(t.Number, now)
 		}
 		return err
@@ -361,6 +402,9 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), id
 		return false, fmt.Errorf("claim a trial of %q: %w", p.Sweep, err)
 	}
 	idle.poll, idle.last = waitPoll, false
+	if group != nil {
+		return p.trainGroup(ctx, worker, group, count)
+	}
 	defer p.unhold(t.Number)
 	from := 0
 	if ck != nil {
@@ -452,17 +496,7 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), id
 			err = fmt.Errorf("record trial %d of %q: %w", t.Number, p.Sweep, err)
 			return p.release(ctx, worker, t, nil, nil, dur, stored, err, count)
 		}
-		count(func(s *Stats) {
-			s.Trained++
-			switch res.Outcome.Status {
-			case results.Done:
-				s.Done++
-			case results.Diverged:
-				s.Diverged++
-			case results.Failed:
-				s.Failed++
-			}
-		})
+		count(func(s *Stats) { s.finished(res.Outcome.Status) })
 		fin := *t
 		fin.Status, fin.Metrics, fin.Error = res.Outcome.Status, res.Outcome.Metrics, res.Outcome.Error
 		fin.Duration += dur

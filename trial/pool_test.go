@@ -52,8 +52,21 @@ type fixture struct {
 	ds    *data.Dataset
 }
 
-// newFixture creates the sweep of src in a new database.
+// newFixture creates the sweep of src in a new database, its trials on
+// their own (as fuse = false makes them).
 func newFixture(t *testing.T, src string) *fixture {
+	t.Helper()
+	return makeFixture(t, src, false)
+}
+
+// newFusedFixture creates the sweep of src with its trials in groups
+// (Groups), as `sweep run` does.
+func newFusedFixture(t *testing.T, src string) *fixture {
+	t.Helper()
+	return makeFixture(t, src, true)
+}
+
+func makeFixture(t *testing.T, src string, fused bool) *fixture {
 	t.Helper()
 	spec, err := search.Parse("test.toml", []byte(src))
 	if err != nil {
@@ -66,6 +79,11 @@ func newFixture(t *testing.T, src string) *fixture {
 	recs, err := Records(spec)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fused {
+		if err := Groups(spec, recs, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sw := results.Sweep{Name: spec.Name, Spec: []byte(src), SpecPath: "test.toml", Canonical: spec.Canonical(),
 		Metric: spec.Search.Metric, Keep: spec.Search.Keep}

@@ -97,6 +97,9 @@ type retrier struct {
 	b       backoff
 	refused bool  // an attempt was refused by the lock since the last success
 	locked  error // the last refusal
+	// also: the other members of trial's group, whose leases a successful
+	// write refreshes too (a group's writes name them all).
+	also []int
 }
 
 func (p *Pool) retrier(worker int, t *results.Trial) *retrier {
@@ -129,7 +132,7 @@ func (r *retrier) attempt(ctx context.Context, op func(ctx context.Context, now 
 	r.refused = false
 	r.b.reset()
 	if r.trial != nil {
-		r.p.refresh(now, r.trial.Number)
+		r.p.refresh(now, append([]int{r.trial.Number}, r.also...)...)
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 // next save, which stops the training.
 type saver struct {
 	write func(ctx context.Context, ck results.Checkpoint, hist []results.Epoch) error
+	// writeGroup writes the checkpoints of a group's members (saveGroup).
+	writeGroup func(ctx context.Context, cks []results.TrialCheckpoint) error
 	// again, when not nil, is told of a failed write's error: it returns
 	// nil (after a wait) to try again, or the error to end the saves with.
 	again  func(ctx context.Context, err error) error
@@ -33,8 +35,9 @@ type saver struct {
 }
 
 type savedState struct {
-	ck   results.Checkpoint
-	hist []results.Epoch
+	ck    results.Checkpoint
+	hist  []results.Epoch
+	group []results.TrialCheckpoint // saveGroup's: written by writeGroup
 }
 
 // newSaver returns a saver whose writes run under a context derived from
@@ -58,12 +61,42 @@ func (s *saver) save(ck results.Checkpoint, hist []results.Epoch) error {
 	if s.stopped {
 		return nil
 	}
-	s.pending = &savedState{ck, hist}
+	s.pending = &savedState{ck: ck, hist: hist}
 	if !s.busy {
 		s.busy = true
 		go s.run()
 	}
 	return nil
+}
+
+// saveGroup is save for the checkpoints of a group's members, all of one
+// moment, written together by writeGroup.
+func (s *saver) saveGroup(cks []results.TrialCheckpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.stopped || len(cks) == 0 {
+		return nil
+	}
+	s.pending = &savedState{ck: results.Checkpoint{Epoch: cks[0].Checkpoint.Epoch, Iteration: cks[0].Checkpoint.Iteration}, group: cks}
+	if !s.busy {
+		s.busy = true
+		go s.run()
+	}
+	return nil
+}
+
+// flush waits until every checkpoint queued has been written (or the
+// saves ended), and returns the error that ended them, nil if none did.
+func (s *saver) flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.busy {
+		s.idle.Wait()
+	}
+	return s.err
 }
 
 func (s *saver) run() {
@@ -72,7 +105,12 @@ func (s *saver) run() {
 		p := s.pending
 		s.pending = nil
 		s.mu.Unlock()
-		err := s.write(s.ctx, p.ck, p.hist)
+		var err error
+		if p.group != nil {
+			err = s.writeGroup(s.ctx, p.group)
+		} else {
+			err = s.write(s.ctx, p.ck, p.hist)
+		}
 		retry := false
 		if err != nil && s.again != nil {
 			if err = s.again(s.ctx, err); err == nil {

@@ -196,6 +196,17 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 			j.Progress(h, total)
 		}
 	}
+	out, eval := outcomeOf(r, cfg, perEpoch, j.Metric)
+	if r.Outcome == nn.Stopped && pause != nil {
+		return Result{Paused: true, Eval: eval, Checkpoint: pause, History: out.History, Outcome: out}
+	}
+	return Result{Outcome: out}
+}
+
+// outcomeOf is what a training that ended (not cancelled) records: its
+// status, metrics, history and weights, and, for an adaptive sweep (metric
+// set), its evaluation, also returned for a pause.
+func outcomeOf[T nn.Float](r *nn.Result[T], cfg search.Config, perEpoch int, metric string) (results.Outcome, results.Eval) {
 	out := results.Outcome{
 		Metrics: results.Metrics{
 			ValAcc: r.BestValAcc, ValLoss: r.BestValLoss, TrainAcc: r.FinalTrainAcc, FinalValAcc: r.FinalValAcc,
@@ -208,11 +219,8 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 	if cfg.Epochs > 0 {
 		done = r.Iterations / perEpoch
 	}
-	eval := results.Eval{Resource: done, Value: lastValue(out.History, j.Metric)}
-	if r.Outcome == nn.Stopped && pause != nil {
-		return Result{Paused: true, Eval: eval, Checkpoint: pause, History: out.History, Outcome: out}
-	}
-	if j.Metric != "" && r.Outcome != nn.Diverged {
+	eval := results.Eval{Resource: done, Value: lastValue(out.History, metric)}
+	if metric != "" && r.Outcome != nn.Diverged && r.Outcome != nn.Stopped {
 		out.Eval = &eval
 	}
 	switch r.Outcome {
@@ -226,11 +234,13 @@ func train[T nn.Float](ctx context.Context, j Job, cfg search.Config) Result {
 			nan := math.NaN()
 			out.Metrics.ValAcc, out.Metrics.ValLoss, out.Metrics.TrainAcc, out.Metrics.FinalValAcc = nan, nan, nan, nan
 		}
+	case nn.Stopped:
+		// Paused at a rung: the pause records the metrics.
 	default:
 		out.Status = results.Done
 		out.Model = model(r.Net, r.BestParams)
 	}
-	return Result{Outcome: out}
+	return out, eval
 }
 
 // lastValue is metric ("val_acc" or "val_loss") at the last epoch of hist:

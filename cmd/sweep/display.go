@@ -43,6 +43,15 @@ type display struct {
 	p       *mpb.Progress // nil when out is not a terminal
 	overall *mpb.Bar
 	workers []*workerLine
+	// groups: the fused group each worker trains, and its members still
+	// training (with or without bars).
+	groups map[int]*workerGroup
+}
+
+// workerGroup is the fused group a worker trains.
+type workerGroup struct {
+	group   int
+	members map[int]bool
 }
 
 // workerLine is one worker's bar: its trial's iterations, and a text.
@@ -51,6 +60,12 @@ type display struct {
 type workerLine struct {
 	bar  *mpb.Bar
 	text atomic.Pointer[string]
+	// A fused group's line: its number, its members still training, and
+	// the best of them at the latest epoch reported.
+	group   int
+	members map[int]bool
+	epoch   float64
+	best    trial.Event
 }
 
 func isTerminal(w io.Writer) bool {
@@ -146,6 +161,17 @@ func (d *display) event(e trial.Event) {
 	var line string
 	switch e.Kind {
 	case trial.Started:
+		if g := e.Trial.Group; g != 0 {
+			// A fused group's members start together on one worker: one
+			// line for them all.
+			if d.joinGroup(e) {
+				break
+			}
+			if e.From > 0 {
+				line = fmt.Sprintf("group %d resumes from its checkpoint at iteration %d\n", g, e.From)
+			}
+			break
+		}
 		d.startWorker(e.Worker, e.Total, fmt.Sprintf("trial %d  %s", e.Trial.Number, report.ParamsText(e.Trial.Params)))
 		switch {
 		case e.Trial.Promoted && d.atRung(e.Trial):
@@ -154,7 +180,16 @@ func (d *display) event(e trial.Event) {
 			line = fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", e.Trial.Number, e.From)
 		}
 	case trial.EpochDone:
-		if wl := d.worker(e.Worker); wl != nil {
+		if wl := d.worker(e.Worker); wl != nil && wl.group != 0 {
+			// The members report each epoch in turn: the line shows the
+			// best of the latest epoch.
+			if wl.best.Trial == nil || e.Epoch.Epoch > wl.epoch || e.Epoch.Epoch == wl.epoch && e.Epoch.ValAcc > wl.best.Epoch.ValAcc {
+				wl.best, wl.epoch = e, e.Epoch.Epoch
+			}
+			text := fmt.Sprintf("group %d (%s)  best: %s", wl.group, report.Count(len(wl.members), "trial"), epochText(wl.best))
+			wl.text.Store(&text)
+			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
+		} else if wl != nil {
 			text := epochText(e)
 			wl.text.Store(&text)
 			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
@@ -163,7 +198,7 @@ func (d *display) event(e trial.Event) {
 		d.finished++
 		d.consider(e.Trial)
 		line = trialLine(e.Trial, d.finished, d.total)
-		d.stopWorker(e.Worker)
+		d.leave(e)
 		if d.overall != nil {
 			if d.total == 0 { // unknown: a budget bounds the sweep
 				d.overall.SetTotal(int64(d.finished+1), false)
@@ -180,7 +215,7 @@ func (d *display) event(e trial.Event) {
 		} else {
 			line = fmt.Sprintf("trial %d was reclaimed by another process (this one missed its heartbeats): left to it\n", e.Trial.Number)
 		}
-		d.stopWorker(e.Worker)
+		d.leave(e)
 	case trial.Retrying:
 		// Rate-limited: a lock held for a minute would print a line per
 		// retry.
@@ -204,7 +239,7 @@ func (d *display) event(e trial.Event) {
 		}
 	case trial.Interrupted:
 		line = interruptedLine(e)
-		d.stopWorker(e.Worker)
+		d.leave(e)
 	case trial.Paused:
 		line = d.pausedLine(e.Trial)
 		d.stopWorker(e.Worker)
@@ -237,6 +272,46 @@ func (d *display) startWorker(w, total int, text string) {
 		mpb.PrependDecorators(decor.Name(fmt.Sprintf("  worker %d ", w+1))),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return load(&wl.text) })))
 	d.workers[w] = wl
+}
+
+// joinGroup adds a member of a fused group to its worker's line. It
+// reports false for the group's first member, whose Started event made the
+// line. d.mu is held.
+func (d *display) joinGroup(e trial.Event) bool {
+	if d.groups == nil {
+		d.groups = map[int]*workerGroup{}
+	}
+	wg := d.groups[e.Worker]
+	if wg != nil && wg.group == e.Trial.Group && len(wg.members) > 0 {
+		wg.members[e.Trial.Number] = true
+		if wl := d.worker(e.Worker); wl != nil {
+			wl.members = wg.members
+			text := fmt.Sprintf("group %d (%s)", wg.group, report.Count(len(wg.members), "trial"))
+			wl.text.Store(&text)
+		}
+		return true
+	}
+	wg = &workerGroup{group: e.Trial.Group, members: map[int]bool{e.Trial.Number: true}}
+	d.groups[e.Worker] = wg
+	if d.p != nil && e.Worker < len(d.workers) {
+		d.stopWorker(e.Worker)
+		d.startWorker(e.Worker, e.Total, fmt.Sprintf("group %d (1 trial)", e.Trial.Group))
+		wl := d.workers[e.Worker]
+		wl.group, wl.members = e.Trial.Group, wg.members
+	}
+	return false
+}
+
+// leave stops worker e.Worker's line for e.Trial: at once for a trial of
+// its own, when its last member leaves for a group's. d.mu is held.
+func (d *display) leave(e trial.Event) {
+	if wg := d.groups[e.Worker]; wg != nil && e.Trial.Group == wg.group {
+		delete(wg.members, e.Trial.Number)
+		if len(wg.members) > 0 {
+			return
+		}
+	}
+	d.stopWorker(e.Worker)
 }
 
 // stopWorker removes worker w's bar.

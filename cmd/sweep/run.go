@@ -232,6 +232,24 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 		defer st.Close()
 	}
 
+	// Fused trials: the new ones train in groups, fixed now.
+	if spec.Search.Fused() {
+		have := map[string]bool{}
+		if old != nil {
+			ts, err := st.Trials(ctx, spec.Name, results.Filter{})
+			if err != nil {
+				fmt.Fprintf(stderr, "sweep: %v\n", err)
+				return exitCode(err)
+			}
+			for _, t := range ts {
+				have[t.Key] = true
+			}
+		}
+		if err := trial.Groups(spec, recs, func(key string) bool { return have[key] }); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", specPath, err)
+			return exitUsage
+		}
+	}
 	sw := results.Sweep{Name: spec.Name, Spec: src, SpecPath: specPath, Canonical: spec.Canonical(),
 		Metric: spec.Search.Metric, Keep: spec.Search.Keep, Data: ref,
 		Input: &results.Input{Shape: ds.Shape, Classes: ds.Classes, Mean: ds.Mean, Std: ds.Std}}
@@ -259,15 +277,14 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 		fmt.Fprintf(stderr, "sweep: %v\n", err)
 		return exitCode(err)
 	}
-	// No more workers than trials left to train: the others would have
-	// nothing to do.
-	left := 0
-	for _, t := range all {
-		if !t.Status.Finished() {
-			left++
-		}
-	}
+	// No more workers than trials (or fused groups) left to train: the
+	// others would have nothing to do.
+	left := trainingUnits(all)
 	if sched == nil {
+		if asked := workers; asked > left && left < unfinished(all) {
+			fmt.Fprintf(stderr, "sweep: %d of %s train: the trials left are in %s (fused groups train one to a worker; a smaller [search] group_size, or fuse = false, spreads them wider)\n",
+				left, report.Count(asked, "worker"), report.Count(left, "claim"))
+		}
 		workers = max(min(workers, left), 1)
 	}
 	for _, w := range runWarnings(all, ds, workers, runtime.NumCPU()) {
@@ -561,9 +578,48 @@ func startLine(spec *search.Spec, all []results.Trial, added, workers int, ds *d
 		if finished > 0 || added < len(all) {
 			s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
 		}
+		groups := map[int]bool{}
+		for _, t := range all {
+			if t.Group != 0 && !t.Status.Finished() {
+				groups[t.Group] = true
+			}
+		}
+		if len(groups) > 0 {
+			s += fmt.Sprintf(" in %s", report.Count(len(groups), "fused group"))
+		}
 	}
 	return s + fmt.Sprintf(", %s, data %s (train %d, val %d, test %d)\n",
 		report.Count(workers, "worker"), ds.Name, ds.Train.N, ds.Val.N, ds.Test.N)
+}
+
+// unfinished counts the trials of all not finished.
+func unfinished(all []results.Trial) int {
+	n := 0
+	for _, t := range all {
+		if !t.Status.Finished() {
+			n++
+		}
+	}
+	return n
+}
+
+// trainingUnits is how many claims the unfinished trials of all make: one
+// per fused group with unfinished members, one per other unfinished
+// trial. More workers than that would have nothing to do.
+func trainingUnits(all []results.Trial) int {
+	n := 0
+	groups := map[int]bool{}
+	for _, t := range all {
+		switch {
+		case t.Status.Finished():
+		case t.Group == 0:
+			n++
+		case !groups[t.Group]:
+			groups[t.Group] = true
+			n++
+		}
+	}
+	return n
 }
 
 // budgetDeadline is when a run of the sweep of spec must stop: its budget

@@ -186,8 +186,28 @@ func metricsByKey(ts []results.Trial) map[string]results.Metrics {
 	return m
 }
 
+// unfused is spec with fuse = false: every trial trains on its own.
+func unfused(spec string) string {
+	return strings.Replace(spec, "[search]\n", "[search]\nfuse = false\n", 1)
+}
+
+// TestKill9ThenRunAgain kills a run holding checkpointed trials, fused
+// (a group of trials in one product, the default) and not, and runs it
+// again.
 func TestKill9ThenRunAgain(t *testing.T) {
-	spec := writeSpec(t, killSpec)
+	for _, mode := range []string{"fused", "unfused"} {
+		t.Run(mode, func(t *testing.T) {
+			src := killSpec
+			if mode == "unfused" {
+				src = unfused(src)
+			}
+			kill9ThenRunAgain(t, src, mode == "fused")
+		})
+	}
+}
+
+func kill9ThenRunAgain(t *testing.T, src string, fused bool) {
+	spec := writeSpec(t, src)
 	db := newDB(t)
 
 	cmd, out := sweepProcess(t, "run", spec, "--db", db)
@@ -201,7 +221,12 @@ func TestKill9ThenRunAgain(t *testing.T) {
 	_ = cmd.Wait()
 	var killed []int
 	checkpointed := map[int]int{} // trial -> iteration of its checkpoint
+	groupOf := map[int]int{}
 	for _, tr := range trialsOf(t, db, "kill-test") {
+		groupOf[tr.Number] = tr.Group
+		if fused != (tr.Group != 0) {
+			t.Errorf("trial %d is in group %d (fused %v)", tr.Number, tr.Group, fused)
+		}
 		if tr.Status == results.Running {
 			killed = append(killed, tr.Number)
 			if tr.Iteration > 0 {
@@ -238,8 +263,12 @@ func TestKill9ThenRunAgain(t *testing.T) {
 		t.Fatal("no killed trial had a checkpoint")
 	}
 	for k, it := range checkpointed {
-		if !strings.Contains(stdout, fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", k, it)) {
-			t.Errorf("trial %d did not resume from its checkpoint:\n%s", k, stdout)
+		line := fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", k, it)
+		if fused {
+			line = fmt.Sprintf("group %d resumes from its checkpoint at iteration %d\n", groupOf[k], it)
+		}
+		if !strings.Contains(stdout, line) {
+			t.Errorf("trial %d did not resume from its checkpoint (no %q):\n%s", k, line, stdout)
 		}
 	}
 	if !strings.Contains(stdout, "best: trial") || !strings.Contains(stdout, "test_acc") {
@@ -438,7 +467,7 @@ func TestFailedTrialExits3(t *testing.T) {
 func TestRunWarnings(t *testing.T) {
 	// 65 trials: enough for 64 workers to have work (fewer would be
 	// started, and not warned about).
-	const src = "name = %q\n[data]\nsource = \"synthetic\"\ntrain = 100\nval = 20\ntest = 20\ndim = 10\n[model]\nhidden = [5]\n[train]\niterations = 3\nbatch_size = %d\n[search.params]\nreg = { uniform = [0.0, 1.0], steps = 65 }\n"
+	const src = "name = %q\n[data]\nsource = \"synthetic\"\ntrain = 100\nval = 20\ntest = 20\ndim = 10\n[model]\nhidden = [5]\n[train]\niterations = 3\nbatch_size = %d\n[search]\nfuse = false\n[search.params]\nreg = { uniform = [0.0, 1.0], steps = 65 }\n"
 	code, stdout, stderr := runCLI(t, "run", writeSpec(t, fmt.Sprintf(src, "warn", 150)), "--db", newDB(t), "--workers", "64")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)

@@ -98,6 +98,9 @@ func writeTrial(w io.Writer, sweep string, t *results.Trial, hist []results.Epoc
 	kv("params", report.HumanParams(t.Params))
 	kv("key", t.Key)
 	kv("seed", strconv.FormatUint(t.Seed, 10))
+	if t.Group != 0 {
+		kv("group", fmt.Sprintf("%d (fused: trained side by side with its group's other trials, on the same minibatches)", t.Group))
+	}
 	status := string(t.Status)
 	switch t.Status {
 	case results.Diverged:

@@ -34,7 +34,8 @@ import (
 //     and no other (paused, pruned, ...) has one; the keys index maps each
 //     trial's key to it and nothing else; the open index lists exactly the
 //     unfinished trials (paused ones too) with their status, the done
-//     index exactly the done trials with their metrics.
+//     index exactly the done trials with their metrics; no trial's Group
+//     is negative.
 //   - adaptive state: a trial's Rung is len(Evals), whose resources are
 //     positive and increasing; Target and Bracket are not negative; a
 //     Promoted trial has reached a rung; a paused trial has reached a
@@ -255,6 +256,9 @@ func (sc *sweepCheck) trials(trials, keys, open, done *bolt.Bucket) {
 		}
 		if t.Status == Running && t.Lease == nil {
 			sc.add("%s is running without a lease", where)
+		}
+		if t.Group < 0 {
+			sc.add("%s: group %d < 0", where, t.Group)
 		}
 		sc.adaptive(where, t)
 		if t.Status == Paused {

@@ -157,6 +157,8 @@ func TestCheckInvariants(t *testing.T) {
 			want: []string{`sweep "a" trial 7 is running without a lease`}},
 		{name: "lease of a done trial", mutate: editTrial(1, func(t *Trial) { t.Lease = &Lease{Owner: owner("x")} }),
 			want: []string{`sweep "a" trial 1 is done but holds a lease`}},
+		{name: "negative group", mutate: editTrial(3, func(t *Trial) { t.Group = -2 }),
+			want: []string{`sweep "a" trial 3: group -2 < 0`}},
 		{name: "keys index misses a trial", mutate: func(tx *bolt.Tx) error {
 			st := in(tx, "a")
 			t, _ := st.trial(2)

@@ -163,6 +163,11 @@ func (s *Store) Load(ctx context.Context, d *results.Dump, replace bool) error {
 			}
 		}
 		for i := range d.Trials {
+			if d.Trials[i].Trial.Group != 0 {
+				return raiseSchema(tx, schemaGroups) // paused trials' too
+			}
+		}
+		for i := range d.Trials {
 			if d.Trials[i].Trial.Status == Paused {
 				return raiseSchema(tx, schemaPaused)
 			}

@@ -25,8 +25,8 @@ import (
 //	    "canonical"           raw bytes: search's canonical form of the spec
 //	    trials                bucket: trial number (uint64 big-endian) -> JSON of Trial, without
 //	                          Decisions; its adaptive fields (target, rung, bracket, evals as
-//	                          [{"resource":R,"value":V}], promoted) are omitted when zero
-//	                          (records written before they existed lack them)
+//	                          [{"resource":R,"value":V}], promoted) and its group are omitted
+//	                          when zero (records written before they existed lack them)
 //	    keys                  bucket: trial key (string) -> trial number (uint64 big-endian)
 //	    open                  bucket: number -> status (string), for every trial not finished
 //	                          (pending, running, paused, interrupted): what Claim and
@@ -77,28 +77,40 @@ import (
 // len(Evals), whose resources are positive and increasing; Target and
 // Bracket are not negative; a Promoted trial has reached a rung; a paused
 // trial has reached a rung, is not Promoted and has a checkpoint; decision
-// records belong to existing trials and decode.
+// records belong to existing trials and decode. A trial's Group is not
+// negative.
 //
 // Schema versions:
 //
 //	1  the layout above without the paused status. Its readers ignore what
 //	   they do not know (the adaptive fields, the decisions bucket, the
 //	   sweep's elapsed time), but refuse a paused trial as corrupt.
-//	2  the paused status. A new file is created at 2; a file at 1 is read
-//	   and written as it is, and raised to 2 by the first Pause, in its
-//	   transaction, so a reader of version 1 refuses it as written by a
-//	   newer sweep rather than as damaged.
+//	2  the paused status. A file at 1 is read and written as it is, and
+//	   raised to 2 by the first Pause, in its transaction, so a reader of
+//	   version 1 refuses it as written by a newer sweep rather than as
+//	   damaged.
+//	3  trial groups (Trial.Group, "group" in a trial's record, omitted when
+//	   0). A new file is created at 3; a file at 1 or 2 is read and written
+//	   as it is, and raised to 3 by the first write of a trial with a group
+//	   (EnsureSweep, Load), in its transaction: a reader of version 2 would
+//	   drop the field when it rewrites a record, splitting the group, so it
+//	   must refuse the file instead.
 //
 // Below the buckets lies bbolt's own page format, which bboltfile.go reads
 // to check a file before bbolt maps it.
 
 // schemaVersion is the layout this code reads and writes. A file with a
 // higher version is refused with ErrSchema.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // schemaPaused is the version that introduced the paused status: a file
 // of a lower version is raised to it by the first Pause (raiseSchema).
 const schemaPaused = 2
+
+// schemaGroups is the version that introduced trial groups: a file of a
+// lower version is raised to it by the first write of a trial with a
+// group (raiseSchema).
+const schemaGroups = 3
 
 var (
 	bucketMeta   = []byte("meta")

@@ -137,7 +137,10 @@ func (st *sweepTx) summary(now time.Time, staleAfter time.Duration) (Summary, er
 // ElapsedAt); then it adds every trial of trials whose Key is not in the
 // sweep yet, numbered after the existing ones in the given order, with
 // Status Pending and Created set (Params, Config, Seed and Key are taken from the
-// given trial; every other field is reset). It returns the numbers added.
+// given trial; every other field is reset). A given trial's Group is a
+// label: the added trials that share one form a new group, numbered after
+// the sweep's existing groups (results.RenumberGroups); the groups of the
+// trials there before never change. It returns the numbers added.
 // All of it is one transaction, so concurrent calls never duplicate a key.
 //
 // It is a run's first write, so it first checks the whole file, as Check
@@ -207,22 +210,42 @@ func (s *Store) EnsureSweep(ctx context.Context, sw Sweep, trials []Trial) (adde
 		if err != nil {
 			return err
 		}
+		var (
+			fresh  []Trial
+			seen   = map[string]bool{}
+			groups bool
+		)
 		for _, in := range trials {
-			if st.keys.Get([]byte(in.Key)) != nil {
+			if seen[in.Key] || st.keys.Get([]byte(in.Key)) != nil {
 				continue
 			}
+			seen[in.Key] = true
 			next++
-			t := Trial{
+			fresh = append(fresh, Trial{
 				Number: next, Key: in.Key, Params: in.Params, Config: in.Config, Seed: in.Seed,
-				Status: Pending, Created: now,
-			}
-			if err := st.putTrial(&t); err != nil {
+				Group: in.Group, Status: Pending, Created: now,
+			})
+			groups = groups || in.Group != 0
+		}
+		if groups {
+			last, err := st.lastGroup()
+			if err != nil {
 				return err
 			}
-			if err := st.keys.Put([]byte(in.Key), itob(next)); err != nil {
-				return fmt.Errorf("trial key %q: %w", in.Key, err)
+			results.RenumberGroups(fresh, last)
+			if err := raiseSchema(tx, schemaGroups); err != nil {
+				return err
 			}
-			added = append(added, next)
+		}
+		for i := range fresh {
+			t := &fresh[i]
+			if err := st.putTrial(t); err != nil {
+				return err
+			}
+			if err := st.keys.Put([]byte(t.Key), itob(t.Number)); err != nil {
+				return fmt.Errorf("trial key %q: %w", t.Key, err)
+			}
+			added = append(added, t.Number)
 		}
 		return nil
 	})

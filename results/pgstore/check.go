@@ -23,7 +23,8 @@ import (
 //   - each sweep's record: it decodes, names its sweep, has a valid metric,
 //     keep and elapsed time, and agrees with its row's metric and keep.
 //   - each sweep's trials: numbers run 1..N; every record decodes, names
-//     its row's number and has its key, status and attempts; a running
+//     its row's number and has its key, status, attempts and group (which
+//     is not negative); a running
 //     trial, and only a running one, has a lease, whose owner id and
 //     heartbeat are its row's; a done trial's row holds its val_acc and
 //     val_loss, another's none; the adaptive state is consistent (Rung is
@@ -207,20 +208,20 @@ func (tx *txn) checkSweepInto(ctx context.Context, c *checker, name string) erro
 
 // trials checks every trial's row and record.
 func (sc *sweepCheck) trials(ctx context.Context, tx *txn) error {
-	rows, err := tx.Query(ctx, `SELECT number, key, status, owner_id, heartbeat, attempts, val_acc, val_loss, record
+	rows, err := tx.Query(ctx, `SELECT number, key, status, owner_id, heartbeat, attempts, val_acc, val_loss, grp, record
 		FROM sweep_trials WHERE sweep = $1 ORDER BY number`, sc.name)
 	if err != nil {
 		return err
 	}
 	var (
-		n, attempts, prev int
-		key, status       string
-		owner             *string
-		heartbeat         *time.Time
-		acc, loss         *float64
-		rec               []byte
+		n, attempts, prev, grp int
+		key, status            string
+		owner                  *string
+		heartbeat              *time.Time
+		acc, loss              *float64
+		rec                    []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&n, &key, &status, &owner, &heartbeat, &attempts, &acc, &loss, &rec}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&n, &key, &status, &owner, &heartbeat, &attempts, &acc, &loss, &grp, &rec}, func() error {
 		if n != prev+1 {
 			sc.add("sweep %q: trial numbers jump from %d to %d", sc.name, prev, n)
 		}
@@ -244,6 +245,12 @@ func (sc *sweepCheck) trials(ctx context.Context, tx *txn) error {
 		}
 		if t.Attempts != attempts {
 			sc.add("%s: its record says %d attempts, its row %d", where, t.Attempts, attempts)
+		}
+		switch {
+		case t.Group != grp:
+			sc.add("%s: its record says group %d, its row %d", where, t.Group, grp)
+		case t.Group < 0:
+			sc.add("%s: group %d < 0", where, t.Group)
 		}
 		switch {
 		case t.Status == results.Running && t.Lease == nil:

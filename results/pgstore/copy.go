@@ -112,7 +112,7 @@ func (s *Store) Load(ctx context.Context, d *results.Dump, replace bool) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		trialRows = append(trialRows, []any{sw.Name, n, t.Key, c.status, c.owner, c.heartbeat, c.attempts, c.acc, c.loss, c.record, nil})
+		trialRows = append(trialRows, []any{sw.Name, n, t.Key, c.status, c.owner, c.heartbeat, c.attempts, c.acc, c.loss, c.record, nil, c.group})
 		if len(t.Decisions) > 0 {
 			v, err := results.EncodeDecisions(t.Decisions)
 			if err != nil {

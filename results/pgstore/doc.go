@@ -35,6 +35,17 @@
 // caller's stale function finds stale (running trials are few: one per
 // worker), locked and checked again before it is taken.
 //
+// ClaimGroup starts as a claim does; when the trial it found has a group
+// (the grp column), it locks the group's unfinished members, by number,
+// FOR UPDATE SKIP LOCKED, and takes the group only if it locked every one
+// of them and each is claimable on its locked row; otherwise the group is
+// passed over, its locks released (a savepoint rolled back), and the next
+// trial not of a passed group looked at. So concurrent claims never split
+// a group and never wait for each other; when the only work left was a
+// group locked by another transaction, the whole transaction is tried
+// again after a backoff rather than return ErrNoWork. SaveCheckpoints
+// locks its trials' rows in the order of their numbers, as Heartbeat does.
+//
 // Every time the store records (Created, Started, Finished, the lease's
 // Claimed and Heartbeat, the sweep's ElapsedAt) is the database's now(),
 // the time of the writing transaction: the now arguments of the methods
@@ -82,12 +93,13 @@
 // keepalives find a peer that vanished within about 30 s.
 //
 // A COMMIT whose answer is lost may have committed. The writes that must
-// not happen twice (claims, Finish, Pause, Release, prunes, SetBest,
-// AddElapsed, TickElapsed, EnsureSweep, Load) write a random token with
-// their rows (write_id); a retry after a lost COMMIT looks for its token
-// first and, finding it, returns what the first attempt did (the trial it
-// claimed, the numbers it added) rather than doing it again. The others
-// (SaveCheckpoint, Heartbeat) are idempotent. A call that gives up after a
+// not happen twice (claims, a group's claim included, Finish, Pause,
+// Release, prunes, SetBest, AddElapsed, TickElapsed, EnsureSweep, Load)
+// write a random token with their rows (write_id); a retry after a lost
+// COMMIT looks for its token first and, finding it, returns what the first
+// attempt did (the trials it claimed, the numbers it added) rather than
+// doing it again. The others (SaveCheckpoint, SaveCheckpoints, Heartbeat)
+// are idempotent. A call that gives up after a
 // lost COMMIT says that its write may have committed.
 //
 // # Errors

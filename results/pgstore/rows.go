@@ -17,11 +17,12 @@ import (
 
 // The statements that write a trial's row: its columns derive from its
 // record (trialColumns). write_id is set by a write that must happen once
-// (a token), kept by the others (NULL).
+// (a token), kept by the others (NULL). grp is written once, with the row:
+// a trial's group never changes.
 const (
 	insertTrialSQL = `INSERT INTO sweep_trials
-		(sweep, number, key, status, owner_id, heartbeat, attempts, val_acc, val_loss, record, write_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+		(sweep, number, key, status, owner_id, heartbeat, attempts, val_acc, val_loss, record, write_id, grp)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	updateTrialSQL = `UPDATE sweep_trials SET status = $3, owner_id = $4, heartbeat = $5, attempts = $6,
 		val_acc = $7, val_loss = $8, record = $9, write_id = coalesce($10, write_id)
 		WHERE sweep = $1 AND number = $2`
@@ -34,6 +35,7 @@ type trialColumns struct {
 	heartbeat *time.Time
 	attempts  int
 	acc, loss *float64
+	group     int
 	record    []byte
 }
 
@@ -46,7 +48,7 @@ func columns(t *results.Trial) (trialColumns, error) {
 	if err != nil {
 		return trialColumns{}, fmt.Errorf("encode trial %d: %w", t.Number, err)
 	}
-	c := trialColumns{status: string(t.Status), attempts: t.Attempts, record: b}
+	c := trialColumns{status: string(t.Status), attempts: t.Attempts, group: t.Group, record: b}
 	if t.Lease != nil {
 		id, hb := t.Lease.Owner.ID, t.Lease.Heartbeat
 		c.owner, c.heartbeat = &id, &hb
@@ -72,7 +74,7 @@ func insertTrial(b *pgx.Batch, sweep string, t *results.Trial, tok string) error
 	if err != nil {
 		return err
 	}
-	b.Queue(insertTrialSQL, sweep, t.Number, t.Key, c.status, c.owner, c.heartbeat, c.attempts, c.acc, c.loss, c.record, token(tok))
+	b.Queue(insertTrialSQL, sweep, t.Number, t.Key, c.status, c.owner, c.heartbeat, c.attempts, c.acc, c.loss, c.record, token(tok), c.group)
 	return nil
 }
 

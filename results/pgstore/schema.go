@@ -44,6 +44,7 @@ import (
 //	                   encoding: Params keep their order, NaN metrics are strings)
 //	  write_id         (v2) the token of the last write that must happen once
 //	                   (a claim, Pause, Release, Finish, a prune, EnsureSweep's insert)
+//	  grp              (v3) the record's Group: 0 for a trial of no group
 //	sweep_histories    (sweep, number) -> bytea: results.EncodeHistory
 //	sweep_checkpoints  (sweep, number) -> bytea: results.EncodeCheckpoint, of each
 //	                   unfinished trial that has one (a paused trial always has)
@@ -66,13 +67,16 @@ import (
 // number: what a claim takes first), sweep_trials_running (running trials:
 // stale leases, Running, `sweep ls`), and (v2) sweep_trials_rank_acc and
 // sweep_trials_rank_loss (done trials in the order of results.LessMetrics
-// for either metric, NaN last: the best Keep are an index scan).
+// for either metric, NaN last: the best Keep are an index scan), and (v3)
+// sweep_trials_group (the trials of a group, by number: what ClaimGroup
+// locks, and the sweep's last group for EnsureSweep).
 //
 // Invariants (Check verifies them): a sweep's record decodes, names it and
 // agrees with its metric and keep columns; trial numbers are 1..N, each
-// record decodes, has its row's number, key, status and attempts; a
-// running trial, and only a running one, has a lease, whose owner and
-// heartbeat are its row's; a done trial's row has its metrics; the
+// record decodes, has its row's number, key, status, attempts and group
+// (not negative); a running trial, and only a running one, has a lease,
+// whose owner and heartbeat are its row's; a done trial's row has its
+// metrics; the
 // adaptive state is consistent (as the bbolt store's: Rung = len(Evals),
 // ...); a paused trial has a checkpoint, checkpoints are of unfinished
 // trials, models of done ones, and all decode; Best and every test
@@ -80,7 +84,7 @@ import (
 
 // schemaVersion is the version this code reads and writes; a database of a
 // higher one is refused with ErrSchema, one of a lower one migrated.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // migrations[v-1] raises a database from version v-1 to v, in the
 // transaction (holding lockSchema) that records v.
@@ -156,6 +160,26 @@ var migrations = []string{
 		(sweep, (val_acc = 'NaN'), val_acc DESC, (val_loss = 'NaN'), val_loss, number) WHERE status = 'done';
 	CREATE INDEX sweep_trials_rank_loss ON sweep_trials
 		(sweep, (val_loss = 'NaN'), val_loss, number) WHERE status = 'done'`,
+
+	// 3: trial groups (results.Trial.Group), a column so that ClaimGroup
+	// locks a group's members, and EnsureSweep finds the last group,
+	// without decoding records. Records written before lack the field
+	// (0); one that carries it (a hand-made or future row) gives it. A
+	// record that does not decode is left at 0 for Check to report.
+	`ALTER TABLE sweep_trials ADD COLUMN grp integer NOT NULL DEFAULT 0;
+	DO $$
+	DECLARE r record;
+	BEGIN
+		FOR r IN SELECT sweep, number, record FROM sweep_trials WHERE position('"group"'::bytea IN record) > 0 LOOP
+			BEGIN
+				UPDATE sweep_trials SET grp = coalesce((convert_from(r.record, 'UTF8')::jsonb ->> 'group')::integer, 0)
+					WHERE sweep = r.sweep AND number = r.number;
+			EXCEPTION WHEN others THEN
+				NULL;
+			END;
+		END LOOP;
+	END $$;
+	CREATE INDEX sweep_trials_group ON sweep_trials (sweep, grp, number) WHERE grp <> 0`,
 }
 
 // tables lists every table, parents first.

@@ -310,8 +310,9 @@ func (tx *txn) begin(ctx context.Context, noSchema bool) error {
 
 // retryable reports whether err means the server could not be reached or
 // the connection died (or the transaction lost a serialisation or deadlock
-// race): the transaction did not commit, or, for commitLost, may have,
-// and may be tried again.
+// race, or ClaimGroup found its only work locked: errContended): the
+// transaction did not commit, or, for commitLost, may have, and may be
+// tried again.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -330,7 +331,7 @@ func retryable(err error) bool {
 	var ne net.Error
 	var ce *pgconn.ConnectError
 	switch {
-	case errors.As(err, &cl), pgconn.SafeToRetry(err), errors.As(err, &ne), errors.As(err, &ce),
+	case errors.Is(err, errContended), errors.As(err, &cl), pgconn.SafeToRetry(err), errors.As(err, &ne), errors.As(err, &ce),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
 		return true

@@ -145,7 +145,10 @@ func (s *Store) Sweeps(ctx context.Context, now time.Time, staleAfter time.Durat
 // sweep yet, numbered after the existing ones in the given order, with
 // Status Pending and Created set to the database's now() (Params, Config,
 // Seed and Key are taken from the given trial; every other field is
-// reset). It returns the numbers added. All of it is one transaction,
+// reset). A given trial's Group is a label: the added trials that share
+// one form a new group, numbered after the sweep's existing groups
+// (results.RenumberGroups); the groups of the trials there before never
+// change. It returns the numbers added. All of it is one transaction,
 // serialised with the sweep's ClaimNext, Prune and Load (an advisory
 // lock), so concurrent calls never duplicate a key or a number.
 //
@@ -235,25 +238,41 @@ func (s *Store) EnsureSweep(ctx context.Context, sw results.Sweep, trials []resu
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(number), 0) FROM sweep_trials WHERE sweep = $1`, sw.Name).Scan(&next); err != nil {
 			return err
 		}
-		var copyRows [][]any
-		var addedIDs []int32
+		var (
+			fresh  []results.Trial
+			groups bool
+		)
 		for _, in := range trials {
 			if have[in.Key] {
 				continue
 			}
 			have[in.Key] = true
 			next++
-			t := results.Trial{
+			fresh = append(fresh, results.Trial{
 				Number: next, Key: in.Key, Params: in.Params, Config: in.Config, Seed: in.Seed,
-				Status: results.Pending, Created: tx.now,
+				Group: in.Group, Status: results.Pending, Created: tx.now,
+			})
+			groups = groups || in.Group != 0
+		}
+		if groups {
+			// The sweep's lock serialises this with every other EnsureSweep.
+			var last int
+			if err := tx.QueryRow(ctx, `SELECT coalesce(max(grp), 0) FROM sweep_trials WHERE sweep = $1`, sw.Name).Scan(&last); err != nil {
+				return err
 			}
-			c, err := columns(&t)
+			results.RenumberGroups(fresh, last)
+		}
+		var copyRows [][]any
+		var addedIDs []int32
+		for i := range fresh {
+			t := &fresh[i]
+			c, err := columns(t)
 			if err != nil {
 				return err
 			}
-			copyRows = append(copyRows, []any{sw.Name, next, in.Key, c.status, c.owner, c.heartbeat, c.attempts, c.acc, c.loss, c.record, tok})
-			added = append(added, next)
-			addedIDs = append(addedIDs, int32(next))
+			copyRows = append(copyRows, []any{sw.Name, t.Number, t.Key, c.status, c.owner, c.heartbeat, c.attempts, c.acc, c.loss, c.record, tok, c.group})
+			added = append(added, t.Number)
+			addedIDs = append(addedIDs, int32(t.Number))
 		}
 		if len(copyRows) > 0 {
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"sweep_trials"}, trialCopyColumns, pgx.CopyFromRows(copyRows)); err != nil {
@@ -273,7 +292,7 @@ func (s *Store) EnsureSweep(ctx context.Context, sw results.Sweep, trials []resu
 
 // trialCopyColumns are the columns of sweep_trials that EnsureSweep and
 // Load copy in.
-var trialCopyColumns = []string{"sweep", "number", "key", "status", "owner_id", "heartbeat", "attempts", "val_acc", "val_loss", "record", "write_id"}
+var trialCopyColumns = []string{"sweep", "number", "key", "status", "owner_id", "heartbeat", "attempts", "val_acc", "val_loss", "record", "write_id", "grp"}
 
 func nonNil(b []byte) []byte {
 	if b == nil {

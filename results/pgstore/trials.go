@@ -59,7 +59,7 @@ func (tx *txn) claimNow(ctx context.Context, sweep string, owner results.Owner, 
 			return t, ck, err
 		}
 	}
-	t, err := tx.claimable(ctx, sweep, stale)
+	t, err := tx.claimable(ctx, sweep, stale, nil)
 	if err != nil || t == nil {
 		return nil, nil, err
 	}
@@ -103,15 +103,19 @@ func (tx *txn) claimed(ctx context.Context, sweep string, owner results.Owner, t
 
 // claimable returns, its row locked, the trial Claim takes (see Claim);
 // nil if there is none. The running trials are read without locks, and
-// the one found stale is locked (SKIP LOCKED) and checked again.
-func (tx *txn) claimable(ctx context.Context, sweep string, stale func(results.Lease) bool) (*results.Trial, error) {
+// the one found stale is locked (SKIP LOCKED) and checked again. Trials
+// of the groups passed (ClaimGroup's passed over) are not taken.
+func (tx *txn) claimable(ctx context.Context, sweep string, stale func(results.Lease) bool, passed []int32) (*results.Trial, error) {
 	var (
 		n   int
 		rec []byte
 	)
+	if passed == nil {
+		passed = []int32{} // not NULL, which would exclude every trial
+	}
 	err := tx.QueryRow(ctx, `SELECT number, record FROM sweep_trials
-		WHERE sweep = $1 AND status IN ('pending', 'interrupted')
-		ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED`, sweep).Scan(&n, &rec)
+		WHERE sweep = $1 AND status IN ('pending', 'interrupted') AND grp <> ALL($2)
+		ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED`, sweep, passed).Scan(&n, &rec)
 	if err == nil {
 		return results.DecodeTrial(sweep, n, rec)
 	}
@@ -123,7 +127,7 @@ func (tx *txn) claimable(ctx context.Context, sweep string, stale func(results.L
 		rec []byte
 	}
 	rows, err := tx.Query(ctx, `SELECT number, record FROM sweep_trials
-		WHERE sweep = $1 AND status = 'running' ORDER BY number`, sweep)
+		WHERE sweep = $1 AND status = 'running' AND grp <> ALL($2) ORDER BY number`, sweep, passed)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +230,14 @@ func (s *Store) SaveCheckpoint(ctx context.Context, sweep string, trial int, own
 // hb). A nil ck or hb keeps the stored one.
 func (tx *txn) putProgress(ctx context.Context, sweep string, t *results.Trial, ck *results.Checkpoint, ckb, hb []byte, tok string) error {
 	b := &pgx.Batch{}
+	if err := queueProgress(b, sweep, t, ck, ckb, hb, tok); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueProgress queues putProgress's writes in b.
+func queueProgress(b *pgx.Batch, sweep string, t *results.Trial, ck *results.Checkpoint, ckb, hb []byte, tok string) error {
 	if ck != nil {
 		t.Epoch, t.Iteration = ck.Epoch, ck.Iteration
 		b.Queue(upsert("sweep_checkpoints"), sweep, t.Number, ckb)
@@ -233,10 +245,7 @@ func (tx *txn) putProgress(ctx context.Context, sweep string, t *results.Trial, 
 	if hb != nil {
 		b.Queue(upsert("sweep_histories"), sweep, t.Number, hb)
 	}
-	if err := updateTrial(b, sweep, t, tok); err != nil {
-		return err
-	}
-	return tx.SendBatch(ctx, b).Close()
+	return updateTrial(b, sweep, t, tok)
 }
 
 // Heartbeat refreshes, in one transaction, the heartbeat of each listed

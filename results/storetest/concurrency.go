@@ -47,10 +47,11 @@ func (m *meeting) arrive(ctx context.Context) error {
 // testConcurrent: claims from several stores on one database, several
 // goroutines each, hand every trial out once; ClaimNext's decisions and
 // their application are one transaction, so no trial is started twice or
-// promoted twice from a rung.
+// promoted twice from a rung; ClaimGroup never splits a group.
 func testConcurrent(t *testing.T, f Factory) {
 	t.Run("Claim", func(t *testing.T) { concurrentClaims(t, f) })
 	t.Run("ClaimNext", func(t *testing.T) { concurrentClaimNext(t, f) })
+	t.Run("ClaimGroup", func(t *testing.T) { concurrentClaimGroups(t, f) })
 }
 
 func concurrentClaims(t *testing.T, f Factory) {

@@ -124,7 +124,7 @@ const (
 	mixedInterrupted = 5 // released with a checkpoint and a history
 	mixedDiverged    = 6 // NaN and infinite metrics; no decision record
 	mixedFailed      = 7 // an error and its stack
-	mixedPending     = 8 // added by EnsureSweep
+	mixedPending     = 8 // added by EnsureSweep, in group 1 (alone)
 	mixedTrials      = 8
 )
 
@@ -171,7 +171,7 @@ func (fx *fixture) buildMixed(name string) {
 		&results.Checkpoint{Epoch: 0.5, Iteration: 150, Data: []byte("half an epoch")}, history(1), 0.75))
 	fx.finish(name, mixedDiverged, o, results.Outcome{Status: results.Diverged, Metrics: divergedMetrics, History: divergedHistory(), Duration: 0.5})
 	fx.finish(name, mixedFailed, o, results.Outcome{Status: results.Failed, Error: "out of memory", Stack: "goroutine 7 [running]:\nmain.train()", Duration: 0.25})
-	if added := fx.ensure(mixedSweep(name), grid(1)); len(added) != 1 || added[0] != mixedPending {
+	if added := fx.ensure(mixedSweep(name), grouped(7)); len(added) != 1 || added[0] != mixedPending {
 		fx.t.Fatalf("EnsureSweep added %v, want [%d]", added, mixedPending)
 	}
 	fx.must(fx.s.SetBest(ctx, name, results.Best{Trial: mixedDone, ValAcc: 0.7, ValLoss: 1.3, TestAcc: 0.68, TestLoss: 1.35, Evaluated: evaluated}))

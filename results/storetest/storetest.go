@@ -45,7 +45,8 @@ type Factory struct {
 //	Best         SetBest, Evaluations, TestSetUses, TestAcc
 //	Elapsed      AddElapsed and TickElapsed
 //	Adaptive     ClaimNext's plans, Pause, promotions, Prune, decision records
-//	Concurrent   claims and ClaimNext from several stores at once
+//	Groups       groups made by EnsureSweep, ClaimGroup, SaveCheckpoints
+//	Concurrent   claims, ClaimNext and ClaimGroup from several stores at once
 //	Dump         Dump, Load, CheckDump
 //	Query        Trials, Running, Trial
 //	Check        Check and CheckWritable on a healthy database
@@ -78,6 +79,7 @@ var groups = []struct {
 	{"Best", testBest},
 	{"Elapsed", testElapsed},
 	{"Adaptive", testAdaptive},
+	{"Groups", testGroups},
 	{"Concurrent", testConcurrent},
 	{"Dump", testDump},
 	{"Query", testQuery},

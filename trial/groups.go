@@ -1,0 +1,88 @@
+package trial
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/search"
+)
+
+// Groups labels the trials of a fused sweep that are not in the store yet
+// (existing reports those that are) with the groups they will train in
+// (results.Trial.Group, a label that the store turns into a new group
+// number): the new trials that share a minibatch stream (StreamKey), in
+// the order given, cut into consecutive groups as even as they can be, of
+// at most spec.Search.GroupSize trials (DefaultGroupSize), and at least as
+// many groups as the spec's workers (when it names them) so that a small
+// sweep still spreads over them. A trial alone in its group trains on its
+// own (Group 0), as an unfused sweep's do. Groups depend on the spec and the trials
+// alone: never on how many workers run them. It does nothing for a sweep
+// that does not fuse (search.Search.Fused).
+func Groups(spec *search.Spec, recs []results.Trial, existing func(key string) bool) error {
+	if !spec.Search.Fused() {
+		return nil
+	}
+	size := spec.Search.GroupSize
+	if size <= 0 {
+		size = search.DefaultGroupSize
+	}
+	// The new trials of each stream, in order of first appearance.
+	var streams []string
+	members := map[string][]int{}
+	for i := range recs {
+		recs[i].Group = 0
+		if existing != nil && existing(recs[i].Key) {
+			continue
+		}
+		var cfg search.Config
+		if err := json.Unmarshal(recs[i].Config, &cfg); err != nil {
+			return fmt.Errorf("trial %q: decode config: %w", recs[i].Key, err)
+		}
+		k := StreamKey(cfg)
+		if _, ok := members[k]; !ok {
+			streams = append(streams, k)
+		}
+		members[k] = append(members[k], i)
+	}
+	label := 0
+	for _, k := range streams {
+		idx := members[k]
+		n := len(idx)
+		groups := (n + size - 1) / size
+		if w := spec.Workers; w > 0 {
+			groups = max(groups, min(n, w))
+		}
+		// n = q·groups + r: the first r groups take q+1 trials.
+		q, r := n/groups, n%groups
+		at := 0
+		for g := range groups {
+			m := q
+			if g < r {
+				m++
+			}
+			if m > 1 { // a group of one trains on its own
+				label++
+				for _, i := range idx[at : at+m] {
+					recs[i].Group = label
+				}
+			}
+			at += m
+		}
+	}
+	return nil
+}
+
+// StreamKey identifies a trial's minibatch stream: trials with the same
+// key can share their minibatches (same dtype, batch size, input
+// preprocessing and length; the data is the sweep's).
+func StreamKey(c search.Config) string {
+	pre, dt := c.Preprocess, c.DType
+	if pre == "" {
+		pre = "mean_image"
+	}
+	if dt == "" {
+		dt = "float32"
+	}
+	return fmt.Sprintf("%s/batch=%d/iterations=%d/epochs=%d/%s", dt, c.BatchSize, c.Iterations, c.Epochs, pre)
+}

@@ -199,30 +199,6 @@ func BenchmarkFusedFirstLayer(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*g), "ns/trial-step")
 			})
-			b.Run(fmt.Sprintf("D=%d/group=%d/fusedcopy", d, g), func(b *testing.B) {
-				n := hidden * g
-				own := make([]float32, d*hidden*g)
-				owng := make([]float32, d*hidden*g)
-				b.ReportAllocs()
-				for b.Loop() {
-					gather()
-					for j := range g {
-						src := own[j*d*hidden : (j+1)*d*hidden]
-						for r := 0; r < d; r++ {
-							copy(w[r*n+j*hidden:r*n+(j+1)*hidden], src[r*hidden:(r+1)*hidden])
-						}
-					}
-					gemm(blas.NoTrans, blas.NoTrans, batch, n, d, 1, xb, d, w, n, 0, h, n)
-					gemm(blas.Trans, blas.NoTrans, d, n, batch, 1, xb, d, dh, n, 0, dw, n)
-					for j := range g {
-						dst := owng[j*d*hidden : (j+1)*d*hidden]
-						for r := 0; r < d; r++ {
-							copy(dst[r*hidden:(r+1)*hidden], dw[r*n+j*hidden:r*n+(j+1)*hidden])
-						}
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*g), "ns/trial-step")
-			})
 			b.Run(fmt.Sprintf("D=%d/group=%d/unfused", d, g), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

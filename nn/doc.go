@@ -40,7 +40,11 @@
 //     fused products' buffers); a Snapshot passed to an epoch hook, and a
 //     Result, belong to the caller. A group's member is an ordinary
 //     FullyConnectedNet with its own Params and Grads: its snapshots and
-//     kept models are those of Train.
+//     kept models are those of Train. While it trains in the group, though,
+//     its first layer's weights live in its block of the group's buffer
+//     (transposed, with its rule's state for them in the same order),
+//     updated there in place, and its net's W1 is brought up to date
+//     before anything reads it: evaluations, snapshots, results.
 //   - Data passed to Train and Evaluate is only read.
 //
 // # Concurrency
@@ -73,7 +77,12 @@
 // fused products' layout is a function of the group's history (see
 // TrainGroup), because OpenBLAS rounds a column of a product according to
 // the product's width. With gonum's products a member's columns do not
-// depend on the others, and a member trains bitwise as it would alone.
+// depend on the others, and a member trains bitwise as it would in a
+// group of one. A group computes the first layer transposed (x·(W1ᵀ)ᵀ,
+// dW1ᵀ = dZ1ᵀ·x, so that each member's weights are one contiguous block
+// that its rule updates in place, without copies): a member trains as
+// Train's loop would on the group's minibatches within rounding, not
+// bitwise.
 //
 // # Errors
 //
@@ -90,8 +99,9 @@
 // with OpenBLAS (gonum's parallel gemm allocates a few small objects per
 // call for its goroutines): the minibatch is gathered into a reused buffer,
 // and the first layer does not compute the gradient with respect to the
-// data. In a group, a trial's step costs about a quarter less than Train's
-// step with OpenBLAS (BenchmarkTrainGroupStep has the figures).
+// data. In a group of 8 to 24, a trial's step costs about a third less
+// than Train's step with OpenBLAS (BenchmarkTrainGroupStep has the
+// figures).
 //
 // OpenBLAS runs one thread per product: its results depend on its thread
 // count, and a sweep's results must not depend on its number of workers.

@@ -187,7 +187,8 @@ func (e *ChangeError) Unwrap() error { return ErrChanged }
 
 // CheckCompatible reports whether spec may extend or continue the existing
 // sweep old: it may search other values (more grid values, more random
-// trials, a new searched key) and change workers, keep and max_trials, but
+// trials, a new searched key) and change workers, keep, max_trials, budget,
+// fuse and group_size (which group the trials created from then on), but
 // every other setting must be as before: the seed, [data], the method and
 // metric, and each [model] and [train] key searched in neither spec. The
 // error is a *ChangeError listing every change.
@@ -198,7 +199,10 @@ func CheckCompatible(old, spec *Spec) error {
 			searched[p.Name] = true
 		}
 	}
-	free := map[string]bool{"name": true, "workers": true, "search.trials": true, "search.max_trials": true, "search.keep": true, "search.budget": true}
+	// fuse and group_size decide the groups of trials created from now
+	// on: a trial's group never changes.
+	free := map[string]bool{"name": true, "workers": true, "search.trials": true, "search.max_trials": true, "search.keep": true, "search.budget": true,
+		"search.fuse": true, "search.group_size": true}
 	fixed := func(s *Spec) map[string]string {
 		m := make(map[string]string)
 		for _, st := range s.settings() {

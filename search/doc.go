@@ -60,16 +60,17 @@
 // A grid's or a random search's trials (not an adaptive search's) train in
 // groups by default: trials that share a minibatch stream (StreamKey in
 // package trial: dtype, batch size, length, input preprocessing) are cut,
-// in trial order, into groups as even as they can be, of at most
-// group_size trials (DefaultGroupSize, 12) and at least as many as the
-// spec's workers when it names them; a group's members train side by side
-// on the same minibatches, their first layers in one product, one group to
-// a worker. A trial alone in its group trains on its own. Groups are fixed
-// when trials are created, from the spec alone; extending a sweep makes
-// new groups. fuse = false trains every trial on its own (the trials
-// created so, that is: a trial's group never changes). Search.Fused says
-// whether a sweep fuses; fuse and group_size are in the canonical form
-// only when not at their defaults.
+// in trial order, into the fewest groups of at most group_size trials
+// (DefaultGroupSize, 12), as even as they can be; a group's members train
+// side by side on the same minibatches, their first layers in one product,
+// one group to a worker. A trial alone in its group trains on its own.
+// Groups are fixed when trials are created, from the trials and group_size
+// alone (never the workers); extending a sweep makes new groups. fuse =
+// false trains every trial on its own (the trials created so, that is: a
+// trial's group never changes, and fuse and group_size may change between
+// runs, CheckCompatible allows it). Search.Fused says whether a sweep
+// fuses; fuse and group_size are in the canonical form only when not at
+// their defaults.
 //
 // # Trials
 //

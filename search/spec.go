@@ -75,8 +75,10 @@ const maxGroupSize = 64
 
 // DefaultGroupSize is the most trials a fused group holds when the spec
 // does not say: past 8 to 12 trials a wider first-layer product is no
-// faster per trial (nn's BenchmarkFusedFirstLayer), and smaller groups
-// spread a sweep over more workers.
+// faster per trial (nn's BenchmarkFusedFirstLayer, BenchmarkTrainGroupStep),
+// and a sweep of 24 trials (the coursework's grid) makes two groups, one
+// for each core of a 2-core machine. A worker trains one group at a time:
+// a smaller group_size spreads a small sweep over more workers.
 const DefaultGroupSize = 12
 
 // Fused reports whether the sweep's trials train in groups: grid and

@@ -86,6 +86,9 @@ func TrainGroup(ctx context.Context, j GroupJob) (res GroupResult) {
 	dtype := ""
 	for i, t := range j.Claim.Trials {
 		err := json.Unmarshal(t.Config, &cfgs[i])
+		if cfgs[i].DType == "" {
+			cfgs[i].DType = "float32"
+		}
 		if err == nil && dtype != "" && cfgs[i].DType != dtype {
 			err = fmt.Errorf("dtype %s in a group of %s", cfgs[i].DType, dtype)
 		}
@@ -254,11 +257,12 @@ func trainGroup[T nn.Float](ctx context.Context, j GroupJob, cfgs []search.Confi
 
 	scale, shift, err := inputTransform(j.Data, lead.Preprocess)
 	if err != nil {
-		return failAll(j, res, fmt.Errorf("trial %d: %w", ms[0].trial.Number, err))
+		return failAll(j, res, fmt.Errorf("group %d: %w", j.Claim.Group, err))
 	}
 	// A Leave that fails stops the training: the others are released.
 	tctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	leaveFailed := false
 	opt := nn.GroupOptions[T]{
 		Seed: groupSeed(lowest.Seed),
 		Hook: func(_ context.Context, ss []*nn.Snapshot[T]) error {
@@ -280,13 +284,14 @@ func trainGroup[T nn.Float](ctx context.Context, j GroupJob, cfgs []search.Confi
 		},
 		Leave: func(k int, r *nn.Result[T]) {
 			m := ms[k]
-			if m.claim < 0 || tctx.Err() != nil {
-				return
+			if m.claim < 0 || leaveFailed {
+				return // after a failed Leave the rest are released
 			}
 			out, _ := outcomeOf(r, cfgOf(m), perEpoch, "")
 			progress(k, out.History)
 			if err := j.Leave(m.claim, out); err != nil {
-				stop(err)
+				leaveFailed = true
+				stop(errLeave{err})
 				return
 			}
 			res.Left[m.claim] = true
@@ -294,12 +299,23 @@ func trainGroup[T nn.Float](ctx context.Context, j GroupJob, cfgs []search.Confi
 	}
 	trainData, valData := nnData(j.Data.Train, scale, shift), nnData(j.Data.Val, scale, shift)
 	rs, err := nn.TrainGroup[T](tctx, members, trainData, valData, opt)
-	if cause := context.Cause(tctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
-		err = cause // a Leave failed
+	if err != nil && rs == nil && errors.Is(err, nn.ErrConfig) && resume {
+		// A checkpoint that does not fit its member's net (a damaged or
+		// foreign record): the group starts again, as when one is
+		// missing; results do not change.
+		for k := range members {
+			members[k].Resume = nil
+		}
+		clear(reported)
+		res.Restarted = true
+		rs, err = nn.TrainGroup[T](tctx, members, trainData, valData, opt)
+	}
+	if cause := context.Cause(tctx); errors.As(cause, new(errLeave)) {
+		err = cause.(errLeave).err
 	}
 	switch {
 	case err != nil && rs == nil && errors.Is(err, nn.ErrConfig):
-		return failAll(j, res, fmt.Errorf("trial %d: %w", ms[0].trial.Number, err))
+		return failAll(j, res, fmt.Errorf("group %d: %w", j.Claim.Group, err))
 	case rs == nil:
 		// The hook failed (a checkpoint could not be saved): the last saved
 		// checkpoints stand.
@@ -323,6 +339,13 @@ func trainGroup[T nn.Float](ctx context.Context, j GroupJob, cfgs []search.Confi
 	res.Err = err
 	return res
 }
+
+// errLeave is the cause of a group training stopped because a member's
+// outcome could not be recorded.
+type errLeave struct{ err error }
+
+func (e errLeave) Error() string { return e.err.Error() }
+func (e errLeave) Unwrap() error { return e.err }
 
 // failAll fails every member still in the group with err.
 func failAll(j GroupJob, res GroupResult, err error) GroupResult {

@@ -12,13 +12,12 @@ import (
 // (existing reports those that are) with the groups they will train in
 // (results.Trial.Group, a label that the store turns into a new group
 // number): the new trials that share a minibatch stream (StreamKey), in
-// the order given, cut into consecutive groups as even as they can be, of
-// at most spec.Search.GroupSize trials (DefaultGroupSize), and at least as
-// many groups as the spec's workers (when it names them) so that a small
-// sweep still spreads over them. A trial alone in its group trains on its
-// own (Group 0), as an unfused sweep's do. Groups depend on the spec and the trials
-// alone: never on how many workers run them. It does nothing for a sweep
-// that does not fuse (search.Search.Fused).
+// the order given, cut into the fewest consecutive groups of at most
+// spec.Search.GroupSize trials (DefaultGroupSize), as even as they can be.
+// A trial alone in its group trains on its own (Group 0), as an unfused
+// sweep's do. Groups depend on the spec's trials and group_size alone:
+// never on workers, so that a sweep's results do not either. It does
+// nothing for a sweep that does not fuse (search.Search.Fused).
 func Groups(spec *search.Spec, recs []results.Trial, existing func(key string) bool) error {
 	if !spec.Search.Fused() {
 		return nil
@@ -50,9 +49,6 @@ func Groups(spec *search.Spec, recs []results.Trial, existing func(key string) b
 		idx := members[k]
 		n := len(idx)
 		groups := (n + size - 1) / size
-		if w := spec.Workers; w > 0 {
-			groups = max(groups, min(n, w))
-		}
 		// n = q·groups + r: the first r groups take q+1 trials.
 		q, r := n/groups, n%groups
 		at := 0

@@ -81,6 +81,10 @@ type Event struct {
 	Epoch  results.Epoch  // EpochDone: the epoch's history row
 	Total  int            // Started, EpochDone: total iterations of the trial
 	From   int            // Started: the iteration of the checkpoint it resumes from (0: from scratch)
+	// Restarted, Started of a fused group's member: the group starts again
+	// from scratch although some of its members had checkpoints (they
+	// were not of one moment: one is missing or damaged).
+	Restarted bool
 	// Err: Interrupted: why the trial stopped (ctx's error, a failed
 	// checkpoint or outcome write), joined with the release's error when
 	// the trial could not be released; LeaseLost: wraps results.ErrLeaseLost

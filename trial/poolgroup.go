@@ -29,8 +29,9 @@ func (p *Pool) trainGroup(ctx context.Context, worker int, g *results.GroupClaim
 		}
 	}()
 	// The members resume together from one moment, or start again.
-	from := 0
+	from, some := 0, false
 	for i, ck := range g.Checkpoints {
+		some = some || ck != nil
 		if ck == nil || i > 0 && ck.Iteration != from {
 			from = 0
 			break
@@ -38,7 +39,7 @@ func (p *Pool) trainGroup(ctx context.Context, worker int, g *results.GroupClaim
 		from = ck.Iteration
 	}
 	for _, t := range ms {
-		p.emit(Event{Kind: Started, Worker: worker, Trial: t, From: from, Total: p.iterations(t)})
+		p.emit(Event{Kind: Started, Worker: worker, Trial: t, From: from, Total: p.iterations(t), Restarted: some && from == 0})
 	}
 
 	start := time.Now()

@@ -98,8 +98,22 @@ type retrier struct {
 	refused bool  // an attempt was refused by the lock since the last success
 	locked  error // the last refusal
 	// also: the other members of trial's group, whose leases a successful
-	// write refreshes too (a group's writes name them all).
+	// write refreshes too (a group's writes name them all); the write's
+	// deadline is that of the earliest lease still held among them all
+	// (trial may have left the group).
 	also []int
+}
+
+// deadline returns when the retrier stops retrying: a margin before the
+// lease of its trial (or the earliest of its group's still held) expires.
+func (r *retrier) deadline() (time.Time, bool) {
+	dl, ok := r.p.deadline(r.trial.Number)
+	for _, n := range r.also {
+		if d, held := r.p.deadline(n); held && (!ok || d.Before(dl)) {
+			dl, ok = d, true
+		}
+	}
+	return dl, ok
 }
 
 func (p *Pool) retrier(worker int, t *results.Trial) *retrier {
@@ -113,7 +127,7 @@ func (p *Pool) retrier(worker int, t *results.Trial) *retrier {
 func (r *retrier) attempt(ctx context.Context, op func(ctx context.Context, now time.Time) error) error {
 	now := r.p.now()
 	if r.refused && r.trial != nil {
-		if dl, ok := r.p.deadline(r.trial.Number); ok {
+		if dl, ok := r.deadline(); ok {
 			if !now.Before(dl) {
 				return r.expired()
 			}
@@ -149,7 +163,7 @@ func (r *retrier) again(ctx context.Context, err error) error {
 	var dl time.Time
 	leased := false
 	if r.trial != nil {
-		dl, leased = r.p.deadline(r.trial.Number)
+		dl, leased = r.deadline()
 	}
 	if leased && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && !r.p.now().Before(dl) {
 		return r.expired() // the wait for the lock ran into the deadline

@@ -54,7 +54,8 @@ func init() {
 func TestPostgresClusterOfProcesses(t *testing.T) {
 	srv := pgtest.Start(t)
 	dsn := srv.NewDatabase(t)
-	spec := writeSpec(t, longKillSpec("cluster"))
+	// Three fused groups of two trials: host-a and host-b take one each.
+	spec := writeSpec(t, strings.Replace(longKillSpec("cluster"), "[search]\n", "[search]\ngroup_size = 2\n", 1))
 
 	type proc struct {
 		host string
@@ -148,13 +149,13 @@ func TestPostgresClusterOfProcesses(t *testing.T) {
 			t.Errorf("%s: %v\n%s", p.host, err, p.out)
 		}
 	}
-	if !strings.Contains(b.out.String(), fmt.Sprintf("trial %d was reclaimed by another process", stopped)) {
-		t.Errorf("host-b does not say its trial %d was reclaimed:\n%s", stopped, b.out)
-	}
 	// The sweep's trials train in fused groups: a group is taken away, and
 	// resumes, as one.
 	got := trials()
 	group := groupsOf(got)
+	if !strings.Contains(b.out.String(), fmt.Sprintf("group %d (2 trials) was reclaimed by another process", group[stopped])) {
+		t.Errorf("host-b does not say its trial %d's group was reclaimed:\n%s", stopped, b.out)
+	}
 	cd := c.out.String() + d.out.String()
 	for n, at := range map[int]int{killed: killedAt, stopped: stoppedAt} {
 		line := fmt.Sprintf("trial %d resumes from its checkpoint at iteration", n)

@@ -40,7 +40,19 @@ func limitFileSize(n string) {
 // is what the database holds; once there is room, the next run finishes
 // the sweep.
 func TestDiskFull(t *testing.T) {
-	spec := writeSpec(t, killSpec)
+	for _, mode := range []string{"fused", "unfused"} {
+		t.Run(mode, func(t *testing.T) {
+			src := killSpec
+			if mode == "unfused" {
+				src = unfused(src)
+			}
+			diskFull(t, src)
+		})
+	}
+}
+
+func diskFull(t *testing.T, src string) {
+	spec := writeSpec(t, src)
 	db := newDB(t)
 	cmd := sweepCmd([]string{"SWEEP_TEST_FSIZE=200000"}, "run", spec, "--db", db)
 	var out bytes.Buffer
@@ -53,32 +65,44 @@ func TestDiskFull(t *testing.T) {
 	for _, tr := range trialsOf(t, db, "kill-test") {
 		byNumber[tr.Number] = tr
 	}
-	// Every claim about a checkpoint is true of the database.
-	resumes := regexp.MustCompile(`trial (\d+) interrupted: it resumes from its checkpoint at epoch \S+ \(iteration (\d+)\)`)
+	// Every claim about a checkpoint is true of the database: a trial's,
+	// or a fused group's (of each of its members).
+	members := func(kind, num string) []int {
+		n, _ := strconv.Atoi(num)
+		if kind == "trial" {
+			return []int{n}
+		}
+		var ns []int
+		for _, tr := range byNumber {
+			if tr.Group == n && !tr.Status.Finished() {
+				ns = append(ns, tr.Number)
+			}
+		}
+		return ns
+	}
+	resumes := regexp.MustCompile(`(trial|group) (\d+)(?: \(\d+ trials?\))? interrupted: it resumes from its checkpoint at epoch \S+ \(iteration (\d+)\)`)
+	scratch := regexp.MustCompile(`(trial|group) (\d+)(?: \(\d+ trials?\))? interrupted before its first checkpoint`)
+	reported := map[int]bool{}
 	for _, m := range resumes.FindAllStringSubmatch(out.String(), -1) {
-		n, _ := strconv.Atoi(m[1])
-		it, _ := strconv.Atoi(m[2])
-		if tr := byNumber[n]; tr.Iteration != it {
-			t.Errorf("the run said trial %d resumes from iteration %d; the database has iteration %d (%s)", n, it, tr.Iteration, tr.Status)
+		it, _ := strconv.Atoi(m[3])
+		for _, n := range members(m[1], m[2]) {
+			reported[n] = true
+			if tr := byNumber[n]; tr.Iteration != it {
+				t.Errorf("the run said trial %d resumes from iteration %d (%s); the database has iteration %d (%s)", n, it, m[0], tr.Iteration, tr.Status)
+			}
 		}
 	}
-	scratch := regexp.MustCompile(`trial (\d+) interrupted before its first checkpoint`)
 	for _, m := range scratch.FindAllStringSubmatch(out.String(), -1) {
-		n, _ := strconv.Atoi(m[1])
-		if tr := byNumber[n]; tr.Iteration != 0 {
-			t.Errorf("the run said trial %d has no checkpoint; the database has one at iteration %d", n, tr.Iteration)
+		for _, n := range members(m[1], m[2]) {
+			reported[n] = true
+			if tr := byNumber[n]; tr.Iteration != 0 {
+				t.Errorf("the run said trial %d has no checkpoint (%s); the database has one at iteration %d", n, m[0], tr.Iteration)
+			}
 		}
 	}
 	// Every trial the run stopped is reported as one or the other.
-	reported := map[int]bool{}
-	for _, re := range []*regexp.Regexp{resumes, scratch} {
-		for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
-			n, _ := strconv.Atoi(m[1])
-			reported[n] = true
-		}
-	}
-	if len(reported) == 0 || len(reported) != len(regexp.MustCompile(`trial \d+ interrupted`).FindAllString(out.String(), -1)) {
-		t.Errorf("the run reported %d interrupted trials with what the database holds, in:\n%s", len(reported), out.String())
+	if len(reported) == 0 {
+		t.Errorf("the run reported no interrupted trial with what the database holds, in:\n%s", out.String())
 	}
 	for n, tr := range byNumber {
 		if (tr.Status == results.Running || tr.Status == results.Interrupted) && !reported[n] {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -46,12 +47,19 @@ type display struct {
 	// groups: the fused group each worker trains, and its members still
 	// training (with or without bars).
 	groups map[int]*workerGroup
+	// fracs: how much of itself each running trial has trained (this
+	// run), and their sum for eta, which reads it without d.mu.
+	fracs       map[int]float64
+	partialBits atomic.Uint64
 }
 
 // workerGroup is the fused group a worker trains.
 type workerGroup struct {
 	group   int
 	members map[int]bool
+	// reported: the group's interruption (or loss) was shown: one line
+	// for the group, not one per member.
+	reported bool
 }
 
 // workerLine is one worker's bar: its trial's iterations, and a text.
@@ -96,7 +104,7 @@ func newDisplay(ctx context.Context, out io.Writer, name string, all []results.T
 		mpb.PrependDecorators(decor.Name("trials "), decor.CountersNoUnit("%d/%d", decor.WCSyncWidth)),
 		mpb.AppendDecorators(
 			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}),
-			decor.Any(eta(time.Now(), int64(d.finished)), decor.WC{W: 11}),
+			decor.Any(eta(time.Now(), int64(d.finished), d.partial), decor.WC{W: 11}),
 			decor.Any(func(decor.Statistics) string { return load(&d.bestLine) }),
 			decor.Any(func(decor.Statistics) string { return budgetLeft(d.deadline, time.Now()) }),
 		))
@@ -106,17 +114,47 @@ func newDisplay(ctx context.Context, out io.Writer, name string, all []results.T
 }
 
 // eta returns the overall bar's estimate of the time left: the average time
-// per trial finished by this run (trials finished before it do not count),
-// times the trials left; "-" until this run has finished one.
-func eta(start time.Time, before int64) func(decor.Statistics) string {
+// per trial trained by this run (trials finished before it do not count),
+// times the trials left; "-" until this run has trained a trial's worth.
+// partial, when not nil, is how much of a trial the running trials have
+// trained, summed (fused groups end their trials together, late: without
+// it the estimate would wait for them).
+func eta(start time.Time, before int64, partial func() float64) func(decor.Statistics) string {
 	return func(s decor.Statistics) string {
-		n := s.Current - before
-		if n <= 0 {
+		p := 0.0
+		if partial != nil {
+			p = partial()
+		}
+		n := float64(s.Current-before) + p
+		if n < 1 {
 			return "  ETA -"
 		}
-		left := time.Duration(float64(time.Since(start)) / float64(n) * float64(s.Total-s.Current))
+		left := time.Duration(float64(time.Since(start)) / n * max(float64(s.Total-s.Current)-p, 0))
 		return "  ETA " + left.Round(time.Second).String()
 	}
+}
+
+// partial is the running trials' progress for eta: the fractions of their
+// training done, summed. d.mu is not taken (decorators must not): the sum
+// is kept in d.partialBits.
+func (d *display) partial() float64 { return math.Float64frombits(d.partialBits.Load()) }
+
+// progress records that running trial n has trained frac of itself (0
+// removes it); d.mu is held.
+func (d *display) progress(n int, frac float64) {
+	if d.fracs == nil {
+		d.fracs = map[int]float64{}
+	}
+	if frac > 0 {
+		d.fracs[n] = frac
+	} else {
+		delete(d.fracs, n)
+	}
+	sum := 0.0
+	for _, f := range d.fracs {
+		sum += f
+	}
+	d.partialBits.Store(math.Float64bits(sum))
 }
 
 // budgetLeft is the progress line's "  budget left 42s" (nothing without a
@@ -180,6 +218,9 @@ func (d *display) event(e trial.Event) {
 			line = fmt.Sprintf("trial %d resumes from its checkpoint at iteration %d\n", e.Trial.Number, e.From)
 		}
 	case trial.EpochDone:
+		if e.Total > 0 {
+			d.progress(e.Trial.Number, min(float64(e.Epoch.Iteration)/float64(e.Total), 1))
+		}
 		if wl := d.worker(e.Worker); wl != nil && wl.group != 0 {
 			// The members report each epoch in turn: the line shows the
 			// best of the latest epoch.
@@ -195,6 +236,7 @@ func (d *display) event(e trial.Event) {
 			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
 		}
 	case trial.Finished:
+		d.progress(e.Trial.Number, 0)
 		d.finished++
 		d.consider(e.Trial)
 		line = trialLine(e.Trial, d.finished, d.total)
@@ -215,6 +257,10 @@ func (d *display) event(e trial.Event) {
 		} else {
 			line = fmt.Sprintf("trial %d was reclaimed by another process (this one missed its heartbeats): left to it\n", e.Trial.Number)
 		}
+		if wg := d.groupOf(e); wg != nil {
+			line = d.groupLine(wg, line, e.Trial.Number)
+		}
+		d.progress(e.Trial.Number, 0)
 		d.leave(e)
 	case trial.Retrying:
 		// Rate-limited: a lock held for a minute would print a line per
@@ -239,6 +285,10 @@ func (d *display) event(e trial.Event) {
 		}
 	case trial.Interrupted:
 		line = interruptedLine(e)
+		if wg := d.groupOf(e); wg != nil && e.Released {
+			line = d.groupLine(wg, line, e.Trial.Number)
+		}
+		d.progress(e.Trial.Number, 0)
 		d.leave(e)
 	case trial.Paused:
 		line = d.pausedLine(e.Trial)
@@ -292,6 +342,9 @@ func (d *display) joinGroup(e trial.Event) bool {
 		return true
 	}
 	wg = &workerGroup{group: e.Trial.Group, members: map[int]bool{e.Trial.Number: true}}
+	if e.Restarted {
+		fmt.Fprintf(d.log(), "group %d starts again from scratch: its trials' checkpoints are not of one moment (one is missing or damaged)\n", e.Trial.Group)
+	}
 	d.groups[e.Worker] = wg
 	if d.p != nil && e.Worker < len(d.workers) {
 		d.stopWorker(e.Worker)
@@ -300,6 +353,26 @@ func (d *display) joinGroup(e trial.Event) bool {
 		wl.group, wl.members = e.Trial.Group, wg.members
 	}
 	return false
+}
+
+// groupOf returns the fused group of e's worker when e.Trial is one of its
+// members; d.mu is held.
+func (d *display) groupOf(e trial.Event) *workerGroup {
+	if wg := d.groups[e.Worker]; wg != nil && e.Trial.Group != 0 && wg.group == e.Trial.Group && wg.members[e.Trial.Number] {
+		return wg
+	}
+	return nil
+}
+
+// groupLine turns the line of one member of group wg ("trial N ...") into
+// the group's ("group G (K trials) ..."), said once for the group: "" for
+// its other members. d.mu is held.
+func (d *display) groupLine(wg *workerGroup, line string, n int) string {
+	if wg.reported {
+		return ""
+	}
+	wg.reported = true
+	return strings.Replace(line, fmt.Sprintf("trial %d", n), fmt.Sprintf("group %d (%s)", wg.group, report.Count(len(wg.members), "trial")), 1)
 }
 
 // leave stops worker e.Worker's line for e.Trial: at once for a trial of

@@ -15,13 +15,18 @@ import (
 // run times the trials left.
 func TestETA(t *testing.T) {
 	start := time.Now().Add(-10 * time.Second)
-	f := eta(start, 4)
+	f := eta(start, 4, nil)
 	if got := f(decor.Statistics{Current: 4, Total: 10}); got != "  ETA -" {
 		t.Errorf("before this run finished a trial: %q, want \"  ETA -\"", got)
 	}
 	got := f(decor.Statistics{Current: 6, Total: 10}) // 2 trials in ~10 s: 4 left take ~20 s
 	if got != "  ETA 20s" && got != "  ETA 21s" {
 		t.Errorf("after 2 trials in 10 s with 4 left: %q, want about 20s", got)
+	}
+	// Fused groups: no trial finished yet, but 2 trials' worth trained.
+	g := eta(start, 4, func() float64 { return 2 })
+	if got := g(decor.Statistics{Current: 4, Total: 10}); got != "  ETA 20s" && got != "  ETA 21s" {
+		t.Errorf("2 trials' worth in 10 s, 4 left: %q, want about 20s", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"syscall"
@@ -19,20 +20,26 @@ func groupsOf(ts []results.Trial) map[int]int {
 }
 
 // TestFusedGroups: a grid's trials are grouped when they are created, in
-// trial order, evenly, at least one group per worker the spec names, at
-// most group_size trials each, a trial alone in its group on its own
-// (group 0); extending the sweep makes new groups and leaves the old ones
-// as they were.
+// trial order, into the fewest groups of at most group_size trials, as
+// even as they can be, whatever the workers; a trial alone in its group
+// trains on its own (group 0); extending the sweep makes new groups and
+// leaves the old ones as they were.
 func TestFusedGroups(t *testing.T) {
 	short := strings.Replace(killSpec, "epochs = 12", "epochs = 1", 1)
+	size := func(src string, n int) string {
+		return strings.Replace(src, "[search]\n", fmt.Sprintf("[search]\ngroup_size = %d\n", n), 1)
+	}
 	tests := []struct {
 		name string
 		spec string
 		want []int // groups of trials 1, 2, ...
 	}{
-		{"two workers", short, []int{1, 1, 1, 2, 2, 2}},
-		{"one worker", strings.Replace(short, "workers = 2", "workers = 1", 1), []int{1, 1, 1, 1, 1, 1}},
-		{"group size", strings.Replace(strings.Replace(short, "workers = 2", "workers = 1", 1), "[search]\n", "[search]\ngroup_size = 4\n", 1), []int{1, 1, 1, 2, 2, 2}},
+		{"default", short, []int{1, 1, 1, 1, 1, 1}},
+		{"more workers", strings.Replace(short, "workers = 2", "workers = 6", 1), []int{1, 1, 1, 1, 1, 1}},
+		{"group size 4", size(short, 4), []int{1, 1, 1, 2, 2, 2}},
+		{"group size 5", size(short, 5), []int{1, 1, 1, 2, 2, 2}},
+		{"group size 2", size(short, 2), []int{1, 1, 2, 2, 3, 3}},
+		{"group size 1", size(short, 1), []int{0, 0, 0, 0, 0, 0}},
 		{"unfused", unfused(short), []int{0, 0, 0, 0, 0, 0}},
 	}
 	for _, tt := range tests {
@@ -70,12 +77,11 @@ func TestFusedGroups(t *testing.T) {
 				t.Errorf("trial %d changed: group %d → %d, metrics %+v → %+v", tr.Number, tr.Group, a.Group, tr.Metrics, a.Metrics)
 			}
 		}
-		// Four new trials, two workers: two new groups of two, after the
-		// old ones.
-		if g := groupsOf(after); g[7] != 3 || g[8] != 3 || g[9] != 4 || g[10] != 4 {
-			t.Errorf("new trials in groups %v, want 3 3 4 4", g)
+		// Four new trials: a new group, after the old one.
+		if g := groupsOf(after); g[7] != 2 || g[8] != 2 || g[9] != 2 || g[10] != 2 {
+			t.Errorf("new trials in groups %v, want 2 2 2 2", g)
 		}
-		if !strings.Contains(stdout, "in 2 fused groups") {
+		if !strings.Contains(stdout, "in 1 fused group") {
 			t.Errorf("the start line does not count the groups to train:\n%s", stdout)
 		}
 	})
@@ -179,7 +185,7 @@ func TestFusedExtendInterrupted(t *testing.T) {
 			t.Errorf("trial %d is %s", tr.Number, tr.Status)
 		}
 		switch {
-		case tr.Number <= 6 && tr.Group > 2, tr.Number > 6 && tr.Group != 0 && tr.Group <= 2:
+		case tr.Number <= 6 && tr.Group != 1, tr.Number > 6 && tr.Group != 2:
 			t.Errorf("trial %d in group %d", tr.Number, tr.Group)
 		case tr.Number <= 6:
 			old = append(old, tr)

@@ -85,6 +85,7 @@ batch_size = 20
 
 [search]
 method = "grid"
+fuse = false  # trials end one by one, for the views that follow the run
 
 [search.params]
 learning_rate = [3e-4, 1e-3, 3e-3]

@@ -266,6 +266,7 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 	debug.FreeOSMemory()
 	debug.SetGCPercent(25)
 
+	explicit := workers > 0 || spec.Workers > 0 // not the CPUs' default
 	if workers <= 0 {
 		workers = spec.Workers
 	}
@@ -281,9 +282,9 @@ func execute(ctx context.Context, st results.Store, db string, spec *search.Spec
 	// others would have nothing to do.
 	left := trainingUnits(all)
 	if sched == nil {
-		if asked := workers; asked > left && left < unfinished(all) {
-			fmt.Fprintf(stderr, "sweep: %d of %s train: the trials left are in %s (fused groups train one to a worker; a smaller [search] group_size, or fuse = false, spreads them wider)\n",
-				left, report.Count(asked, "worker"), report.Count(left, "claim"))
+		if asked := workers; explicit && asked > left && left < unfinished(all) {
+			fmt.Fprintf(stderr, "sweep: only %d of %s will be busy: the %s left train as %s, one at a time on a worker (a smaller [search] group_size spreads the trials a sweep adds over more)\n",
+				left, report.Count(asked, "worker"), report.Count(unfinished(all), "trial"), unitsText(all))
 		}
 		workers = max(min(workers, left), 1)
 	}
@@ -578,14 +579,8 @@ func startLine(spec *search.Spec, all []results.Trial, added, workers int, ds *d
 		if finished > 0 || added < len(all) {
 			s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
 		}
-		groups := map[int]bool{}
-		for _, t := range all {
-			if t.Group != 0 && !t.Status.Finished() {
-				groups[t.Group] = true
-			}
-		}
-		if len(groups) > 0 {
-			s += fmt.Sprintf(" in %s", report.Count(len(groups), "fused group"))
+		if u := unitsText(all); strings.Contains(u, "group") {
+			s += " in " + u
 		}
 	}
 	return s + fmt.Sprintf(", %s, data %s (train %d, val %d, test %d)\n",
@@ -601,6 +596,29 @@ func unfinished(all []results.Trial) int {
 		}
 	}
 	return n
+}
+
+// unitsText says how the unfinished trials of all train: "2 fused groups",
+// "2 fused groups and 1 trial alone", "3 trials".
+func unitsText(all []results.Trial) string {
+	groups := map[int]bool{}
+	alone := 0
+	for _, t := range all {
+		switch {
+		case t.Status.Finished():
+		case t.Group == 0:
+			alone++
+		default:
+			groups[t.Group] = true
+		}
+	}
+	switch {
+	case len(groups) == 0:
+		return report.Count(alone, "trial")
+	case alone == 0:
+		return report.Count(len(groups), "fused group")
+	}
+	return report.Count(len(groups), "fused group") + " and " + report.Count(alone, "trial") + " alone"
 }
 
 // trainingUnits is how many claims the unfinished trials of all make: one

@@ -13,6 +13,7 @@ import (
 	"github.com/sweep-dev/sweep/data"
 	"github.com/sweep-dev/sweep/report"
 	"github.com/sweep-dev/sweep/search"
+	"github.com/sweep-dev/sweep/trial"
 )
 
 func init() {
@@ -81,7 +82,21 @@ func validateSpec(ctx context.Context, w io.Writer, path string) error {
 		fmt.Fprintln(w, "# trials: decided as the sweep runs, from its results")
 		return nil
 	}
-	writeTrials(w, trials)
+	var groups []int
+	if spec.Search.Fused() {
+		// As a new sweep forms them (an existing one keeps its own).
+		recs, err := trial.Records(spec)
+		if err == nil {
+			err = trial.Groups(spec, recs, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		for _, r := range recs {
+			groups = append(groups, r.Group)
+		}
+	}
+	writeTrials(w, trials, groups)
 	return nil
 }
 
@@ -157,17 +172,29 @@ func maxResource(s *search.Spec) int {
 
 // writeTrials prints one row per trial: its number (1-based, as `sweep run`
 // numbers the trials of a new sweep), key, seed, searched values.
-func writeTrials(w io.Writer, trials []search.Trial) {
+// writeTrials lists trials; groups, when not nil, are their fused groups
+// (0: on its own, shown as "-").
+func writeTrials(w io.Writer, trials []search.Trial, groups []int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "trial\tkey\tseed")
+	if groups != nil {
+		fmt.Fprint(tw, "\tgroup")
+	}
 	if len(trials) > 0 {
 		for _, p := range trials[0].Params {
 			fmt.Fprintf(tw, "\t%s", p.Name)
 		}
 	}
 	fmt.Fprintln(tw)
-	for _, t := range trials {
+	for i, t := range trials {
 		fmt.Fprintf(tw, "%d\t%s\t%d", t.Index+1, t.Key, t.Seed)
+		if groups != nil {
+			g := "-"
+			if i < len(groups) && groups[i] != 0 {
+				g = strconv.Itoa(groups[i])
+			}
+			fmt.Fprintf(tw, "\t%s", g)
+		}
 		for _, p := range t.Params {
 			fmt.Fprintf(tw, "\t%s", report.FormatValue(p.Value))
 		}

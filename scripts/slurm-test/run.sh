@@ -265,7 +265,8 @@ fi
 # in the environment, never on a command line (ps shows those).
 sweep_json() { SWEEP_DB=$db "$bin" "$@" --format json; }
 
-# spec_file NAME ITERATIONS FILE: a grid of 12 trials on the embedded data.
+# spec_file NAME ITERATIONS FILE [SEARCH]: a grid of 12 trials on the
+# embedded data; SEARCH, more [search] keys.
 spec_file() {
 	cat >"$3" <<EOF
 name = "$1"
@@ -280,6 +281,7 @@ batch_size = 200
 [search]
 method = "grid"
 metric = "val_acc"
+${4:-}
 [search.params]
 learning_rate = [5e-4, 1e-3, 2e-3]
 reg = [0.0, 0.01, 0.1, 0.25]
@@ -378,7 +380,8 @@ if [[ -n $spec ]]; then
 else
 	name=slurm-test-$stamp
 	spec1=$tmp/work/$name.toml
-	spec_file "$name" 1500 "$spec1"
+	# Four fused groups of 3 trials: one for each task.
+	spec_file "$name" 1500 "$spec1" "group_size = 3"
 fi
 has_sweep() {
 	sweep_json ls 2>/dev/null |
@@ -425,7 +428,8 @@ fi
 # The tasks still running, or 1 and 3 back, resume the 3 trials from their
 # checkpoints.
 name=slurm-test-$stamp-stops
-spec_file "$name" 4000 "$tmp/work/$name.toml"
+# Each trial on its own (fuse = false): 4 of the 12 running, one per task.
+spec_file "$name" 4000 "$tmp/work/$name.toml" "fuse = false"
 t0=$(date +%s)
 submit "$tmp/work/$name.toml"
 log "2: array $job, 4 tasks, training sweep $name"

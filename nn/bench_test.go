@@ -227,20 +227,41 @@ func BenchmarkFusedFirstLayer(b *testing.B) {
 //	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -tags openblas -run '^$' -bench TrainGroupStep -benchtime 200x ./nn/
 //
 // measured µs/trial-step, fused against unfused, on a shared 2-core
-// virtual machine (OpenBLAS 0.3.21 Haswell kernels; ±10% from run to run):
+// virtual machine (OpenBLAS 0.3.21, its Cooperlake kernels with the
+// variables unset; ±10% from run to run), in one make bench:
 //
-//	group          1          2          4          8         12         24
-//	d=784    508/557    369/485    479/546    337/504    387/552    410/482
-//	d=3072  1528/1489  1234/1568  1276/1799  1129/1664  1275/1856  1303/1719
+//	group              1          2          4          8         12         24
+//	d=784/h=50   384/400    330/415    285/404    279/432    284/418    310/450
+//	d=3072/h=50 1503/1455  1099/1540  1100/1617  1030/1651  1048/1595  1004/1493
+//
+// and at d=784, groups of 8, wider first layers: h=100 515/633, h=200
+// 1047/1162, h=512 2642/2688 (trial.MaxFusedWidth).
 func BenchmarkTrainGroupStep(b *testing.B) {
-	const batch, hidden = 200, 50
+	const batch = 200
+	type shape struct{ d, hidden, g int }
+	var shapes []shape
 	for _, d := range []int{784, 3072} {
-		rows := 59000
-		if d == 3072 {
-			rows = 20000 // 245 MB, still far beyond the caches
-		}
-		data := repeatedBlobs(d, rows)
 		for _, g := range []int{1, 2, 4, 8, 12, 24} {
+			shapes = append(shapes, shape{d, 50, g})
+		}
+	}
+	// Wider first layers (D=784, groups of 8): where fusing stops paying.
+	for _, h := range []int{100, 200, 512} {
+		shapes = append(shapes, shape{784, h, 8})
+	}
+	datas := map[int]Data{}
+	for _, sh := range shapes {
+		d, hidden, g := sh.d, sh.hidden, sh.g
+		data, ok := datas[d]
+		if !ok {
+			rows := 59000
+			if d == 3072 {
+				rows = 20000 // 245 MB, still far beyond the caches
+			}
+			data = repeatedBlobs(d, rows)
+			datas[d] = data
+		}
+		{
 			cfgs := make([]Config, g)
 			for j := range cfgs {
 				cfgs[j] = Config{Hidden: []int{hidden}, WeightScale: 1e-4, Optimizer: "sgd", LearningRate: 1e-3 * (1 + float64(j)/10),

@@ -59,7 +59,8 @@
 //
 // A grid's or a random search's trials (not an adaptive search's) train in
 // groups by default: trials that share a minibatch stream (StreamKey in
-// package trial: dtype, batch size, length, input preprocessing) are cut,
+// package trial: dtype, batch size, length, input preprocessing), of a
+// first hidden layer at most trial.MaxFusedWidth (256) wide, are cut,
 // in trial order, into the fewest groups of at most group_size trials
 // (DefaultGroupSize, 12), as even as they can be; a group's members train
 // side by side on the same minibatches, their first layers in one product,

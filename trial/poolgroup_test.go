@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sweep-dev/sweep/results"
+	"github.com/sweep-dev/sweep/search"
 )
 
 func TestGroupsOfTestSpec(t *testing.T) {
@@ -17,6 +18,47 @@ func TestGroupsOfTestSpec(t *testing.T) {
 		got = append(got, tr.Group)
 	}
 	if want := []int{1, 1, 1, 2, 2, 2}; !slices.Equal(got, want) {
+		t.Fatalf("groups %v, want %v", got, want)
+	}
+}
+
+// TestGroupsWidths: trials whose first hidden layer is wider than
+// MaxFusedWidth train on their own; the others are grouped by stream, in
+// order.
+func TestGroupsWidths(t *testing.T) {
+	src := `
+name = "widths"
+[data]
+source = "synthetic"
+[train]
+iterations = 10
+[search]
+method = "grid"
+group_size = 2
+[search.params]
+hidden = [[50], [512], [256, 512], [20]]
+batch_size = [100, 200]
+`
+	spec, err := search.Parse("widths.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := Records(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Groups(spec, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, r := range recs {
+		got = append(got, r.Group)
+	}
+	// Trials: (50,100) (50,200) (512,100) (512,200) ([256,512],100)
+	// ([256,512],200) (20,100) (20,200); 3 and 4 on their own; streams by
+	// batch size: 100 → trials 1, 5, 7 (groups of 2 and 1: 7 alone); 200
+	// → 2, 6, 8 (8 alone).
+	if want := []int{1, 2, 0, 0, 1, 2, 0, 0}; !slices.Equal(got, want) {
 		t.Fatalf("groups %v, want %v", got, want)
 	}
 }

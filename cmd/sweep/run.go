@@ -580,7 +580,11 @@ func startLine(spec *search.Spec, all []results.Trial, added, workers int, ds *d
 			s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
 		}
 		if u := unitsText(all); strings.Contains(u, "group") {
-			s += " in " + u
+			if left := unfinished(all); left < len(all) {
+				s += fmt.Sprintf(", the %d left in %s", left, u)
+			} else {
+				s += " in " + u
+			}
 		}
 	}
 	return s + fmt.Sprintf(", %s, data %s (train %d, val %d, test %d)\n",

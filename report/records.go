@@ -41,9 +41,10 @@ type TrialRecord struct {
 	Duration    float64        `json:"duration_s"`
 	Seed        uint64         `json:"seed"`
 	Attempts    int            `json:"attempts"`
-	Started     *time.Time     `json:"started"`  // UTC; null before the first claim
-	Finished    *time.Time     `json:"finished"` // UTC; null until finished
-	Error       string         `json:"error"`    // always present, "" when none: a field of the CLI contract
+	Started     *time.Time     `json:"started"`         // UTC; null before the first claim
+	Finished    *time.Time     `json:"finished"`        // UTC; null until finished
+	Error       string         `json:"error"`           // always present, "" when none: a field of the CLI contract
+	Group       int            `json:"group,omitempty"` // fused trials: the group it trained in
 }
 
 // NewTrialRecord returns t's record, with rank when it is not 0.
@@ -54,7 +55,7 @@ func NewTrialRecord(t *results.Trial, rank int) TrialRecord {
 		ValAcc: Finite(t.ValAcc, m), ValLoss: Finite(t.ValLoss, m), TrainAcc: Finite(t.TrainAcc, m),
 		FinalValAcc: Finite(t.FinalValAcc, m), Iterations: t.Iterations, Epochs: t.Epochs, Rung: t.Rung,
 		DivergedAt: t.DivergedAt, BestEpoch: t.BestEpoch, Early: t.EarlyStopped, Duration: t.Duration, Seed: t.Seed, Attempts: t.Attempts,
-		Started: timePtr(t.Started), Finished: timePtr(t.Finished), Error: t.Error,
+		Started: timePtr(t.Started), Finished: timePtr(t.Finished), Error: t.Error, Group: t.Group,
 	}
 	if t.TestAcc != nil {
 		r.TestAcc = Finite(*t.TestAcc, true)
@@ -195,7 +196,8 @@ func WriteSweepsJSON(w io.Writer, recs []SweepRecord) error {
 
 // csvMetrics are the CSV columns of trials after the parameters.
 var csvMetrics = []string{"val_acc", "val_loss", "train_acc", "final_val_acc", "test_acc",
-	"iterations", "epochs", "best_epoch", "early_stopped", "rung", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error"}
+	"iterations", "epochs", "best_epoch", "early_stopped", "rung", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error",
+	"group"}
 
 // WriteTrialsCSV writes trials as CSV: rank (when ranked), trial, key,
 // status, a column per parameter (ParamNames; named after it, or
@@ -247,13 +249,22 @@ func WriteTrialsCSV(w io.Writer, trials []results.Trial, ranked bool) error {
 			strconv.Itoa(r.Iterations), exact(r.Epochs),
 			exact(r.BestEpoch), strconv.FormatBool(r.Early), strconv.Itoa(r.Rung), diverged,
 			exact(r.Duration), strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Attempts),
-			tm(r.Started), tm(r.Finished), r.Error)
+			tm(r.Started), tm(r.Finished), r.Error, groupCell(r.Group))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// groupCell is a trial's fused group in CSV: empty when it trained on its
+// own.
+func groupCell(g int) string {
+	if g == 0 {
+		return ""
+	}
+	return strconv.Itoa(g)
 }
 
 // historyColumns are the CSV columns of `export --history` after the

@@ -159,7 +159,8 @@ func readCSV(t *testing.T, s string) [][]string {
 // TestWriteTrialsCSV: parameters named like a fixed column get a param_
 // prefix (rank too, ranked or not, so that columns do not depend on it);
 // cells are escaped; non-finite metrics of a trained trial are NaN, inf,
-// -inf and those of an untrained one empty.
+// -inf and those of an untrained one empty; a fused trial's group is last,
+// empty for one that trained on its own.
 func TestWriteTrialsCSV(t *testing.T) {
 	ps := func(seed, lr float64) results.Params {
 		return results.Params{{Name: "seed", Value: seed}, {Name: "rank", Value: []any{50.0, 50.0}}, {Name: "status", Value: "he"}, {Name: "lr", Value: lr}}
@@ -167,7 +168,7 @@ func TestWriteTrialsCSV(t *testing.T) {
 	ts := []results.Trial{
 		{Number: 1, Key: "a,b", Status: results.Diverged, Params: ps(1, 1e-5), Seed: 7, Duration: 0.25,
 			Metrics: results.Metrics{ValAcc: math.Inf(1), ValLoss: math.NaN(), TrainAcc: math.Inf(-1), FinalValAcc: 0.1, Iterations: 3, Epochs: 0.75, DivergedAt: 3},
-			Started: t0, Finished: t0.Add(time.Second)},
+			Started: t0, Finished: t0.Add(time.Second), Group: 4},
 		{Number: 2, Key: "k", Status: results.Failed, Params: results.Params{{Name: "lr", Value: 0.5}},
 			Metrics: results.Metrics{ValAcc: math.NaN()}, Error: "boom, \"bad\"\nline 2"},
 	}
@@ -178,21 +179,21 @@ func TestWriteTrialsCSV(t *testing.T) {
 	rows := readCSV(t, b.String())
 	wantHead := []string{"trial", "key", "status", "param_seed", "param_rank", "param_status", "lr",
 		"val_acc", "val_loss", "train_acc", "final_val_acc", "test_acc", "iterations", "epochs", "best_epoch", "early_stopped",
-		"rung", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error"}
+		"rung", "diverged_at", "duration_s", "seed", "attempts", "started", "finished", "error", "group"}
 	if !slices.Equal(rows[0], wantHead) {
 		t.Errorf("header:\n%q\nwant\n%q", rows[0], wantHead)
 	}
 	want := [][]string{
 		{"1", "a,b", "diverged", "1", "[50,50]", "he", "1e-5", "inf", "NaN", "-inf", "0.1", "", "3", "0.75", "0", "false", "0", "3", "0.25", "7", "0",
-			"2026-11-26T12:00:00Z", "2026-11-26T12:00:01Z", ""},
-		{"2", "k", "failed", "", "", "", "0.5", "", "", "", "", "", "0", "0", "0", "false", "0", "", "0", "0", "0", "", "", "boom, \"bad\"\nline 2"},
+			"2026-11-26T12:00:00Z", "2026-11-26T12:00:01Z", "", "4"},
+		{"2", "k", "failed", "", "", "", "0.5", "", "", "", "", "", "0", "0", "0", "false", "0", "", "0", "0", "0", "", "", "boom, \"bad\"\nline 2", ""},
 	}
 	for i, w := range want {
 		if !slices.Equal(rows[i+1], w) {
 			t.Errorf("row %d:\n%q\nwant\n%q", i+1, rows[i+1], w)
 		}
 	}
-	if !strings.Contains(b.String(), "\n1,\"a,b\",diverged,") || !strings.HasSuffix(b.String(), ",\"boom, \"\"bad\"\"\nline 2\"\n") {
+	if !strings.Contains(b.String(), "\n1,\"a,b\",diverged,") || !strings.HasSuffix(b.String(), ",\"boom, \"\"bad\"\"\nline 2\",\n") {
 		t.Errorf("cells not quoted as RFC 4180 wants:\n%s", b.String())
 	}
 

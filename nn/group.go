@@ -176,6 +176,7 @@ type group[T Float] struct {
 	wt, z, dz, dwt []T
 	cols           int // n
 	scratch        []T // D×(widest first layer): transposes
+	ev             []T // the members' evaluation rows
 }
 
 func newGroup[T Float](members []GroupMember[T], train, val Data, opt GroupOptions[T]) (*group[T], error) {
@@ -227,6 +228,9 @@ func newGroup[T Float](members []GroupMember[T], train, val Data, opt GroupOptio
 		if err != nil {
 			return nil, fmt.Errorf("member %d: %w", i, err)
 		}
+		// The members evaluate one after another: one buffer for their
+		// chunks of rows (500 × D each, 1.5 MB at D=784).
+		t.ev = &g.ev
 		gm.t, gm.training, gm.width = t, true, t.net.Dims[1]
 		g.active++
 		switch {

@@ -263,7 +263,7 @@ type trainer[T Float] struct {
 	xb                                    []T   // minibatch rows (Train's; a group's members share the group's)
 	yb                                    []int // minibatch labels
 	idx                                   []int // minibatch row indices
-	ev                                    []T   // evaluation chunk rows
+	ev                                    *[]T  // evaluation chunk rows (a group's members share one)
 	lastTrainAcc, lastValAcc, lastValLoss float64
 }
 
@@ -646,7 +646,10 @@ func (t *trainer[T]) evaluate() bool {
 // accuracy returns the accuracy and mean cross-entropy of the net on the rows
 // idx of d (every row when idx is nil), evaluated in chunks.
 func (t *trainer[T]) accuracy(d Data, idx []int) (acc, loss float64) {
-	return evaluate(t.net, d, idx, &t.ev)
+	if t.ev == nil {
+		t.ev = new([]T)
+	}
+	return evaluate(t.net, d, idx, t.ev)
 }
 
 // Evaluate returns the accuracy and mean cross-entropy loss (without the L2

@@ -18,19 +18,12 @@ import "fmt"
 // DefaultKeep.
 func CheckDump(d *Dump) error {
 	sw := &d.Sweep
-	if sw.Metric == "" {
-		sw.Metric = "val_acc"
-	}
-	if sw.Keep == 0 {
-		sw.Keep = DefaultKeep
-	}
+	err := checkSweep(sw)
 	switch {
 	case sw.Name == "":
-		return fmt.Errorf("dump: empty sweep name")
-	case sw.Metric != "val_acc" && sw.Metric != "val_loss":
-		return fmt.Errorf("dump of sweep %q: metric %q is not val_acc or val_loss", sw.Name, sw.Metric)
-	case sw.Keep < 0:
-		return fmt.Errorf("dump of sweep %q: keep %d < 0", sw.Name, sw.Keep)
+		return fmt.Errorf("dump: %w", err)
+	case err != nil:
+		return fmt.Errorf("dump of sweep %q: %w", sw.Name, err)
 	case sw.Elapsed < 0 || sw.Elapsed != sw.Elapsed:
 		return fmt.Errorf("dump of sweep %q: elapsed time %v", sw.Name, sw.Elapsed)
 	}
@@ -85,11 +78,10 @@ func CheckDump(d *Dump) error {
 	return nil
 }
 
-// CheckNewSweep sets the defaults of a sweep given to EnsureSweep (Metric
-// "" is val_acc, Keep 0 DefaultKeep) and refuses an empty name, another
-// metric, a negative Keep, or a trial with an empty key: what every store
-// checks before it writes.
-func CheckNewSweep(sw *Sweep, trials []Trial) error {
+// checkSweep sets the defaults of sw (Metric "" is val_acc, Keep 0
+// DefaultKeep) and refuses an empty name, another metric or a negative
+// Keep: what CheckDump and CheckNewSweep both check of a sweep's record.
+func checkSweep(sw *Sweep) error {
 	if sw.Metric == "" {
 		sw.Metric = "val_acc"
 	}
@@ -103,6 +95,17 @@ func CheckNewSweep(sw *Sweep, trials []Trial) error {
 		return fmt.Errorf("metric %q is not val_acc or val_loss", sw.Metric)
 	case sw.Keep < 0:
 		return fmt.Errorf("keep %d < 0", sw.Keep)
+	}
+	return nil
+}
+
+// CheckNewSweep sets the defaults of a sweep given to EnsureSweep (Metric
+// "" is val_acc, Keep 0 DefaultKeep) and refuses an empty name, another
+// metric, a negative Keep, or a trial with an empty key: what every store
+// checks before it writes.
+func CheckNewSweep(sw *Sweep, trials []Trial) error {
+	if err := checkSweep(sw); err != nil {
+		return err
 	}
 	for i := range trials {
 		if trials[i].Key == "" {

@@ -61,19 +61,9 @@ type GroupResult struct {
 func TrainGroup(ctx context.Context, j GroupJob) (res GroupResult) {
 	n := len(j.Claim.Trials)
 	res.Left = make([]bool, n)
-	var cfgs []search.Config
 	defer func() {
 		if p := recover(); p != nil {
-			o := results.Outcome{Status: results.Failed, Error: fmt.Sprintf("panic: %v", p), Stack: string(debug.Stack())}
-			for i, l := range res.Left {
-				if !l {
-					if err := j.Leave(i, o); err != nil {
-						res.Err = errors.Join(res.Err, err)
-						continue
-					}
-					res.Left[i] = true
-				}
-			}
+			res = leaveAll(j, res, results.Outcome{Status: results.Failed, Error: fmt.Sprintf("panic: %v", p), Stack: string(debug.Stack())})
 			res.Checkpoints, res.Histories = nil, nil
 		}
 	}()
@@ -82,20 +72,23 @@ func TrainGroup(ctx context.Context, j GroupJob) (res GroupResult) {
 			testHookTrain(t)
 		}
 	}
-	cfgs = make([]search.Config, n)
+	cfgs := make([]search.Config, n)
 	dtype := ""
 	for i, t := range j.Claim.Trials {
-		err := json.Unmarshal(t.Config, &cfgs[i])
+		var err error
+		if err = json.Unmarshal(t.Config, &cfgs[i]); err != nil {
+			err = fmt.Errorf("trial %d: decode config: %w", t.Number, err)
+		}
 		if cfgs[i].DType == "" {
 			cfgs[i].DType = "float32"
 		}
 		if err == nil && dtype != "" && cfgs[i].DType != dtype {
-			err = fmt.Errorf("dtype %s in a group of %s", cfgs[i].DType, dtype)
+			err = fmt.Errorf("trial %d: dtype %s in a group of %s", t.Number, cfgs[i].DType, dtype)
 		}
 		if err != nil {
 			// It can never train: it leaves before the first step, and
 			// leaves no trace in the others' training.
-			if lerr := j.Leave(i, failed(fmt.Errorf("trial %d: decode config: %w", t.Number, err)).Outcome); lerr != nil {
+			if lerr := j.Leave(i, failed(err).Outcome); lerr != nil {
 				res.Err = lerr
 				return res
 			}
@@ -349,7 +342,11 @@ func (e errLeave) Unwrap() error { return e.err }
 
 // failAll fails every member still in the group with err.
 func failAll(j GroupJob, res GroupResult, err error) GroupResult {
-	o := failed(err).Outcome
+	return leaveAll(j, res, failed(err).Outcome)
+}
+
+// leaveAll ends every member still in the group with outcome o.
+func leaveAll(j GroupJob, res GroupResult, o results.Outcome) GroupResult {
 	for i, l := range res.Left {
 		if l {
 			continue

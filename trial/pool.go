@@ -500,11 +500,7 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), id
 			err = fmt.Errorf("record trial %d of %q: %w", t.Number, p.Sweep, err)
 			return p.release(ctx, worker, t, nil, nil, dur, stored, err, count)
 		}
-		count(func(s *Stats) { s.finished(res.Outcome.Status) })
-		fin := *t
-		fin.Status, fin.Metrics, fin.Error = res.Outcome.Status, res.Outcome.Metrics, res.Outcome.Error
-		fin.Duration += dur
-		p.emit(Event{Kind: Finished, Worker: worker, Trial: &fin})
+		p.finished(worker, t, res.Outcome, count)
 		return true, nil
 	}
 	cause := res.Err
@@ -517,6 +513,16 @@ func (p *Pool) one(ctx context.Context, worker int, count func(func(*Stats)), id
 		cause = budgetStop{res.Err}
 	}
 	return p.release(ctx, worker, t, res.Checkpoint, res.History, dur, stored, cause, count)
+}
+
+// finished counts and reports trial t, whose outcome o (o.Duration this
+// attempt's) the store has recorded.
+func (p *Pool) finished(worker int, t *results.Trial, o results.Outcome, count func(func(*Stats))) {
+	count(func(s *Stats) { s.finished(o.Status) })
+	fin := *t
+	fin.Status, fin.Metrics, fin.Error = o.Status, o.Metrics, o.Error
+	fin.Duration += o.Duration
+	p.emit(Event{Kind: Finished, Worker: worker, Trial: &fin})
 }
 
 // budgetStop is the cause of a trial stopped because the sweep's budget

@@ -83,11 +83,7 @@ func (p *Pool) trainGroup(ctx context.Context, worker int, g *results.GroupClaim
 				return fmt.Errorf("record trial %d of %q: %w", t.Number, p.Sweep, err)
 			}
 			p.unhold(t.Number)
-			count(func(s *Stats) { s.finished(o.Status) })
-			fin := *t
-			fin.Status, fin.Metrics, fin.Error = o.Status, o.Metrics, o.Error
-			fin.Duration += o.Duration
-			p.emit(Event{Kind: Finished, Worker: worker, Trial: &fin})
+			p.finished(worker, t, o, count)
 			p.change()
 			return nil
 		},

@@ -60,6 +60,10 @@ type workerGroup struct {
 	// reported: the group's interruption (or loss) was shown: one line
 	// for the group, not one per member.
 	reported bool
+	// best: of the members' reports of the latest epoch (epoch), the best:
+	// what the worker's line shows.
+	epoch float64
+	best  trial.Event
 }
 
 // workerLine is one worker's bar: its trial's iterations, and a text.
@@ -68,12 +72,6 @@ type workerGroup struct {
 type workerLine struct {
 	bar  *mpb.Bar
 	text atomic.Pointer[string]
-	// A fused group's line: its number, its members still training, and
-	// the best of them at the latest epoch reported.
-	group   int
-	members map[int]bool
-	epoch   float64
-	best    trial.Event
 }
 
 func isTerminal(w io.Writer) bool {
@@ -221,17 +219,16 @@ func (d *display) event(e trial.Event) {
 		if e.Total > 0 {
 			d.progress(e.Trial.Number, min(float64(e.Epoch.Iteration)/float64(e.Total), 1))
 		}
-		if wl := d.worker(e.Worker); wl != nil && wl.group != 0 {
-			// The members report each epoch in turn: the line shows the
-			// best of the latest epoch.
-			if wl.best.Trial == nil || e.Epoch.Epoch > wl.epoch || e.Epoch.Epoch == wl.epoch && e.Epoch.ValAcc > wl.best.Epoch.ValAcc {
-				wl.best, wl.epoch = e, e.Epoch.Epoch
-			}
-			text := fmt.Sprintf("group %d (%s)  best: %s", wl.group, report.Count(len(wl.members), "trial"), epochText(wl.best))
-			wl.text.Store(&text)
-			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
-		} else if wl != nil {
+		if wl := d.worker(e.Worker); wl != nil {
 			text := epochText(e)
+			if wg := d.groupOf(e); wg != nil {
+				// The members report each epoch in turn: the line shows
+				// the best of the latest epoch.
+				if wg.best.Trial == nil || e.Epoch.Epoch > wg.epoch || e.Epoch.Epoch == wg.epoch && e.Epoch.ValAcc > wg.best.Epoch.ValAcc {
+					wg.best, wg.epoch = e, e.Epoch.Epoch
+				}
+				text = fmt.Sprintf("group %d (%s)  best: %s", wg.group, report.Count(len(wg.members), "trial"), epochText(wg.best))
+			}
 			wl.text.Store(&text)
 			wl.bar.SetCurrent(int64(e.Epoch.Iteration))
 		}
@@ -335,7 +332,6 @@ func (d *display) joinGroup(e trial.Event) bool {
 	if wg != nil && wg.group == e.Trial.Group && len(wg.members) > 0 {
 		wg.members[e.Trial.Number] = true
 		if wl := d.worker(e.Worker); wl != nil {
-			wl.members = wg.members
 			text := fmt.Sprintf("group %d (%s)", wg.group, report.Count(len(wg.members), "trial"))
 			wl.text.Store(&text)
 		}
@@ -349,8 +345,6 @@ func (d *display) joinGroup(e trial.Event) bool {
 	if d.p != nil && e.Worker < len(d.workers) {
 		d.stopWorker(e.Worker)
 		d.startWorker(e.Worker, e.Total, fmt.Sprintf("group %d (1 trial)", e.Trial.Group))
-		wl := d.workers[e.Worker]
-		wl.group, wl.members = e.Trial.Group, wg.members
 	}
 	return false
 }

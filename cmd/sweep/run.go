@@ -579,7 +579,8 @@ func startLine(spec *search.Spec, all []results.Trial, added, workers int, ds *d
 		if finished > 0 || added < len(all) {
 			s += fmt.Sprintf(" (%d new, %d finished before)", added, finished)
 		}
-		if u := unitsText(all); strings.Contains(u, "group") {
+		if groups, _ := units(all); groups > 0 {
+			u := unitsText(all)
 			if left := unfinished(all); left < len(all) {
 				s += fmt.Sprintf(", the %d left in %s", left, u)
 			} else {
@@ -602,46 +603,42 @@ func unfinished(all []results.Trial) int {
 	return n
 }
 
-// unitsText says how the unfinished trials of all train: "2 fused groups",
-// "2 fused groups and 1 trial alone", "3 trials".
-func unitsText(all []results.Trial) string {
-	groups := map[int]bool{}
-	alone := 0
+// units counts how the unfinished trials of all train: the fused groups
+// with unfinished members, and the other unfinished trials, each alone.
+func units(all []results.Trial) (groups, alone int) {
+	seen := map[int]bool{}
 	for _, t := range all {
 		switch {
 		case t.Status.Finished():
 		case t.Group == 0:
 			alone++
-		default:
-			groups[t.Group] = true
+		case !seen[t.Group]:
+			seen[t.Group] = true
+			groups++
 		}
 	}
+	return groups, alone
+}
+
+// unitsText says how the unfinished trials of all train: "2 fused groups",
+// "2 fused groups and 1 trial alone", "3 trials".
+func unitsText(all []results.Trial) string {
+	groups, alone := units(all)
 	switch {
-	case len(groups) == 0:
+	case groups == 0:
 		return report.Count(alone, "trial")
 	case alone == 0:
-		return report.Count(len(groups), "fused group")
+		return report.Count(groups, "fused group")
 	}
-	return report.Count(len(groups), "fused group") + " and " + report.Count(alone, "trial") + " alone"
+	return report.Count(groups, "fused group") + " and " + report.Count(alone, "trial") + " alone"
 }
 
 // trainingUnits is how many claims the unfinished trials of all make: one
 // per fused group with unfinished members, one per other unfinished
 // trial. More workers than that would have nothing to do.
 func trainingUnits(all []results.Trial) int {
-	n := 0
-	groups := map[int]bool{}
-	for _, t := range all {
-		switch {
-		case t.Status.Finished():
-		case t.Group == 0:
-			n++
-		case !groups[t.Group]:
-			groups[t.Group] = true
-			n++
-		}
-	}
-	return n
+	groups, alone := units(all)
+	return groups + alone
 }
 
 // budgetDeadline is when a run of the sweep of spec must stop: its budget

@@ -50,24 +50,14 @@ func TestMigrateFromV2(t *testing.T) {
 	groups := []int{0, 2, 2, 0}
 	for i, in := range grid(len(groups)) {
 		tr := results.Trial{Number: i + 1, Key: in.Key, Params: in.Params, Config: json.RawMessage(`{"group":9}`), Status: results.Pending, Created: created, Group: groups[i]}
-		col, err := columns(&tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO sweep_trials (sweep, number, key, status, owner_id, heartbeat, attempts, val_acc, val_loss, record)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, sw.Name, tr.Number, tr.Key, col.status, col.owner, col.heartbeat, col.attempts, col.acc, col.loss, col.record); err != nil {
-			t.Fatal(err)
-		}
+		insertTrialRow(t, tx, sw.Name, &tr)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 
 	s := openDSN(t, dsn)
-	var version int
-	if err := c.QueryRow(ctx, `SELECT version FROM sweep_schema`).Scan(&version); err != nil || version != schemaVersion {
-		t.Fatalf("after Open, schema version %d (%v), want %d", version, err, schemaVersion)
-	}
+	checkSchemaVersion(t, c)
 	var grps []int
 	if err := c.QueryRow(ctx, `SELECT array_agg(grp ORDER BY number) FROM sweep_trials`).Scan(&grps); err != nil {
 		t.Fatal(err)

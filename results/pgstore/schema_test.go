@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/sweep-dev/sweep/results"
 )
 
@@ -103,24 +104,14 @@ func TestMigrateFromV1(t *testing.T) {
 		if i == 0 {
 			tr.Status, tr.ValAcc, tr.Attempts, tr.Finished = results.Done, 0.75, 1, created
 		}
-		col, err := columns(&tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO sweep_trials (sweep, number, key, status, owner_id, heartbeat, attempts, val_acc, val_loss, record)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, sw.Name, tr.Number, tr.Key, col.status, col.owner, col.heartbeat, col.attempts, col.acc, col.loss, col.record); err != nil {
-			t.Fatal(err)
-		}
+		insertTrialRow(t, tx, sw.Name, &tr)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 
 	s := openDSN(t, dsn)
-	var version int
-	if err := c.QueryRow(ctx, `SELECT version FROM sweep_schema`).Scan(&version); err != nil || version != schemaVersion {
-		t.Fatalf("after Open, schema version %d (%v), want %d", version, err, schemaVersion)
-	}
+	checkSchemaVersion(t, c)
 	got, err := s.Sweep(ctx, "old")
 	if err != nil {
 		t.Fatal(err)
@@ -220,5 +211,28 @@ func TestSchemaGone(t *testing.T) {
 	exec(t, conn(t, dsn), `DROP TABLE `+strings.Join(tables, ", "))
 	if _, err := s.Sweeps(t.Context(), time.Now(), time.Minute); !errors.Is(err, results.ErrNotFound) {
 		t.Fatalf("Sweeps of a database whose tables were dropped: %v, want ErrNotFound", err)
+	}
+}
+
+// insertTrialRow writes tr into sweep_trials as an older schema's store
+// wrote it: the columns every version has, and the record.
+func insertTrialRow(t *testing.T, tx pgx.Tx, sweep string, tr *results.Trial) {
+	t.Helper()
+	col, err := columns(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), `INSERT INTO sweep_trials (sweep, number, key, status, owner_id, heartbeat, attempts, val_acc, val_loss, record)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, sweep, tr.Number, tr.Key, col.status, col.owner, col.heartbeat, col.attempts, col.acc, col.loss, col.record); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkSchemaVersion fails t unless the database of c is at schemaVersion.
+func checkSchemaVersion(t *testing.T, c *pgx.Conn) {
+	t.Helper()
+	var version int
+	if err := c.QueryRow(t.Context(), `SELECT version FROM sweep_schema`).Scan(&version); err != nil || version != schemaVersion {
+		t.Fatalf("after Open, schema version %d (%v), want %d", version, err, schemaVersion)
 	}
 }
